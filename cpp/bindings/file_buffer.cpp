@@ -1,0 +1,60 @@
+#include "bindings/file_buffer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.hpp"
+
+namespace turbodicom::bindings {
+
+namespace {
+// Below this size one read() is cheaper than setting up and tearing down a mapping.
+constexpr std::size_t map_threshold = 256 * 1024;
+}
+
+file_buffer::file_buffer(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        core::raise(core::errc::io, 0, path + ": " + std::strerror(errno));
+    }
+    struct stat st;
+    const bool stat_ok = ::fstat(fd, &st) == 0;
+    if (!stat_ok || S_ISDIR(st.st_mode)) {
+        int e = stat_ok ? EISDIR : errno;
+        ::close(fd);
+        core::raise(core::errc::io, 0, path + ": " + std::strerror(e));
+    }
+    mtime_ = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ >= map_threshold) {
+        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            data_ = static_cast<const std::uint8_t*>(p);
+            mapped_ = true;
+            ::close(fd);
+            return;
+        }
+    }
+    owned_.resize(size_);
+    std::size_t done = 0;
+    while (done < size_) {
+        ssize_t n = ::read(fd, owned_.data() + done, size_ - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    owned_.resize(done);
+    size_ = done;
+    data_ = reinterpret_cast<const std::uint8_t*>(owned_.data());
+}
+
+file_buffer::~file_buffer() {
+    if (mapped_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+}  // namespace turbodicom::bindings

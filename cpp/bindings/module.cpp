@@ -1,0 +1,11 @@
+// The compiled module: one register_<area>() per binding file.
+#include <pybind11/pybind11.h>
+
+namespace turbodicom::bindings {
+void register_parse(pybind11::module_& m);
+}
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "turbodicom's C++ core (private: use the turbodicom package)";
+    turbodicom::bindings::register_parse(m);
+}

@@ -1,0 +1,14 @@
+"""turbodicom: fast DICOM for Python.
+
+The Part 10 reader is C++; what it returns are pydicom objects, so everything
+pydicom offers keeps working on them::
+
+    import turbodicom
+    ds = turbodicom.dcmread("ct.dcm")      # a pydicom FileDataset
+"""
+
+from turbodicom.errors import InvalidDicomError
+from turbodicom.reader import dcmread
+
+__all__ = ["InvalidDicomError", "dcmread", "__version__"]
+__version__ = "0.1.0"
