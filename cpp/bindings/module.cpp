@@ -3,9 +3,11 @@
 
 namespace turbodicom::bindings {
 void register_parse(pybind11::module_& m);
+void register_convert(pybind11::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "turbodicom's C++ core (private: use the turbodicom package)";
     turbodicom::bindings::register_parse(m);
+    turbodicom::bindings::register_convert(m);
 }

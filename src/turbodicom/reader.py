@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from pydicom import config
 from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataelem import DataElement, convert_raw_data_element
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.misc import size_in_bytes, warn_and_log
 from pydicom.sequence import Sequence
@@ -26,6 +26,7 @@ from pydicom.uid import PrivateTransferSyntaxes
 from pydicom.values import convert_string
 
 from turbodicom import _core
+from turbodicom.dataset import FileDataset
 from turbodicom.errors import InvalidDicomError
 
 __all__ = ["dcmread"]
