@@ -479,9 +479,9 @@ PyObject* convert_raw(PyObject* ds, PyObject* raw) {
         PyErr_Clear();
         return nullptr;
     }
-    // Private tags (creator bookkeeping), the character set and pixel data stay with pydicom.
+    // Private tags (creator bookkeeping) and pixel data (cached arrays) stay with pydicom.
     if ((tag_value >> 16) & 1) return nullptr;
-    if (tag_value == 0x00080005u || (tag_value >> 16) == 0x7FE0) return nullptr;
+    if ((tag_value >> 16) == 0x7FE0) return nullptr;
     std::uint16_t vr_code = 0;
     if (vr == Py_None) {
         const core::dict_entry* entry = core::dictionary_lookup(static_cast<std::uint32_t>(tag_value));
@@ -589,7 +589,16 @@ PyObject* py_getattr(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (tag) {
         PyObject* elem = fast_item(ds, tag);
         if (elem) {
-            PyObject* value = PyObject_GetAttr(elem, names().value);
+            // DataElement.value is a property returning _value: read it directly.
+            PyObject* value = nullptr;
+            if (Py_TYPE(elem) == api().data_element) {
+                PyObject** dict_ptr = _PyObject_GetDictPtr(elem);
+                if (dict_ptr && *dict_ptr) {
+                    value = PyDict_GetItemWithError(*dict_ptr, names().value_);
+                    Py_XINCREF(value);
+                }
+            }
+            if (!value && !PyErr_Occurred()) value = PyObject_GetAttr(elem, names().value);
             Py_DECREF(elem);
             return value;
         }
@@ -647,6 +656,10 @@ void register_convert(py::module_& m) {
         },
         "Look up pydicom's types once: {keyword: BaseTag}, the ASCII-compatible codec names.");
     if (PyModule_AddFunctions(m.ptr(), methods) != 0) throw py::error_already_set();
+    // Lets a C function serve as a method (bound to the instance like a Python function).
+    m.def("as_method", [](py::object func) {
+        return py::reinterpret_steal<py::object>(PyInstanceMethod_New(func.ptr()));
+    });
 }
 
 }  // namespace turbodicom::bindings

@@ -35,9 +35,9 @@ std::unordered_map<std::uint32_t, PyObject*>& tag_cache() {
     static auto* cache = new std::unordered_map<std::uint32_t, PyObject*>();
     return *cache;
 }
-std::unordered_map<std::uint32_t, PyObject*>& vr_cache() {
-    static auto* cache = new std::unordered_map<std::uint32_t, PyObject*>();
-    return *cache;
+PyObject** vr_table() {
+    static auto* table = new PyObject*[65536]();
+    return table;
 }
 std::unordered_map<const char*, PyObject*>& dictionary_vr_cache() {
     static auto* cache = new std::unordered_map<const char*, PyObject*>();
@@ -78,17 +78,16 @@ PyObject* make_vr(const element& e) {
         Py_INCREF(it->second);
         return it->second;
     }
-    auto& cache = vr_cache();
-    auto it = cache.find(e.vr);
-    if (it == cache.end()) {
+    PyObject*& slot = vr_table()[e.vr];
+    if (!slot) {
         const char text[2] = {static_cast<char>(e.vr >> 8), static_cast<char>(e.vr & 0xFF)};
         PyObject* s = PyUnicode_DecodeLatin1(text, 2, nullptr);
         if (!s) return nullptr;
         PyUnicode_InternInPlace(&s);
-        it = cache.emplace(e.vr, s).first;
+        slot = s;
     }
-    Py_INCREF(it->second);
-    return it->second;
+    Py_INCREF(slot);
+    return slot;
 }
 
 // A new RawDataElement without going through its Python __new__: a NamedTuple
@@ -119,6 +118,9 @@ PyObject* make_raw_element(PyObject* tag, PyObject* vr, std::uint32_t length, Py
     items[6] = PyBool_FromLong(little);
     items[7] = PyBool_FromLong(1);
     items[8] = PyBool_FromLong(0);
+    // Its items are atomic (ints, str, bytes, bools): it can never be part of a
+    // reference cycle, so the garbage collector need not track it.
+    PyObject_GC_UnTrack(t);
     return t;
 }
 
@@ -144,8 +146,10 @@ py::object build(const dataset_index& index, const std::uint8_t* data, std::uint
     const std::size_t item_count = index.items.size();
     py_ref dicts(PyList_New(static_cast<Py_ssize_t>(item_count + 1)));
     if (!dicts.p) throw py::error_already_set();
+    std::vector<Py_ssize_t> sizes(item_count + 1, 0);
+    for (const element& e : index.elements) ++sizes[static_cast<std::size_t>(e.parent + 1)];
     for (std::size_t i = 0; i <= item_count; ++i) {
-        PyObject* d = PyDict_New();
+        PyObject* d = _PyDict_NewPresized(sizes[i]);
         if (!d) throw py::error_already_set();
         PyList_SET_ITEM(dicts.p, static_cast<Py_ssize_t>(i), d);
     }

@@ -35,7 +35,6 @@ def _ascii_compatible_encodings() -> set[str]:
 
 _core.init_convert({k: BaseTag(v) for k, v in keyword_dict.items()}, _ascii_compatible_encodings())
 _getitem = _core.dataset_getitem
-_getattr = _core.dataset_getattr
 
 
 class FileDataset(pydicom.dataset.FileDataset):
@@ -46,5 +45,5 @@ class FileDataset(pydicom.dataset.FileDataset):
             return pydicom.dataset.Dataset.__getitem__(self, key)
         return _getitem(self, key)
 
-    def __getattr__(self, name: str) -> Any:
-        return _getattr(self, name)
+    # A C function bound as a method: attribute access by keyword is the hot path.
+    __getattr__ = _core.as_method(_core.dataset_getattr)

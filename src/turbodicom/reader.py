@@ -216,7 +216,10 @@ def _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_
 
     meta_dict, _ = _assemble(meta_built, default_encoding, name)
     file_meta = _new_dataset(FileMetaDataset, meta_dict, default_encoding, (_FILE_META_STATE, _FILE_META_MUTABLE))
-    file_meta.set_original_encoding(meta_implicit, True, default_encoding)
+    meta_state = file_meta.__dict__
+    meta_state["_read_implicit"] = meta_implicit
+    meta_state["_read_little"] = True
+    meta_state["_read_charset"] = default_encoding
     command_dict, _ = _assemble(command_built, default_encoding, name)
 
     if deflated:
@@ -256,7 +259,7 @@ def _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_
     state["_read_implicit"] = implicit
     state["_read_little"] = little
     _set_source(state, source, mtime)
-    ds.set_original_encoding(implicit, little, ds._character_set)
+    state["_read_charset"] = ds._character_set
     return ds
 
 
