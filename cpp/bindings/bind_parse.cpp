@@ -8,6 +8,7 @@
 
 #include "bindings/file_buffer.hpp"
 #include "core/error.hpp"
+#include "parse/encapsulated.hpp"
 #include "parse/parser.hpp"
 
 namespace py = pybind11;
@@ -244,6 +245,32 @@ py::tuple build_file(const parse::file_index& f, const std::uint8_t* data, std::
                           mtime);
 }
 
+std::vector<std::uint64_t> u64_table(const py::object& table) {
+    std::vector<std::uint64_t> out;
+    if (table.is_none()) return out;
+    py::buffer_info info = py::reinterpret_borrow<py::buffer>(table).request();
+    const auto* p = static_cast<const std::uint8_t*>(info.ptr);
+    const std::size_t n = static_cast<std::size_t>(info.size * info.itemsize) / 8;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t v = 0;
+        for (int b = 7; b >= 0; --b) v = (v << 8) | p[i * 8 + static_cast<std::size_t>(b)];
+        out.push_back(v);
+    }
+    return out;
+}
+
+const char* rule_name(parse::frame_rule rule) {
+    switch (rule) {
+        case parse::frame_rule::offset_table: return "basic offset table";
+        case parse::frame_rule::extended_table: return "extended offset table";
+        case parse::frame_rule::single: return "single frame";
+        case parse::frame_rule::one_per_fragment: return "one fragment per frame";
+        case parse::frame_rule::start_markers: return "codestream start markers";
+        case parse::frame_rule::end_markers: return "codestream end markers";
+    }
+    return "";
+}
+
 }  // namespace
 
 void register_parse(py::module_& m) {
@@ -332,6 +359,37 @@ void register_parse(py::module_& m) {
         py::arg("source"), py::arg("implicit"), py::arg("little"), py::arg("stop_before_pixels"),
         py::arg("defer_size"), py::arg("specific_tags"), py::arg("flags"),
         "Parse a bare dataset (no preamble or meta group) with the given encoding.");
+
+    m.def(
+        "encapsulated_frames",
+        [](py::buffer value, std::uint32_t number_of_frames, const py::object& extended_offsets,
+           const py::object& extended_lengths) {
+            py::buffer_info info = value.request();
+            const auto* data = static_cast<const std::uint8_t*>(info.ptr);
+            const auto size = static_cast<std::size_t>(info.size * info.itemsize);
+            std::vector<std::uint64_t> offsets = u64_table(extended_offsets);
+            std::vector<std::uint64_t> lengths = u64_table(extended_lengths);
+            if (offsets.size() != lengths.size()) {
+                core::raise(core::errc::bad_length, 0, "Extended Offset Table and its lengths differ in size");
+            }
+            parse::frame_rule rule;
+            parse::encapsulated_frames index;
+            {
+                py::gil_scoped_release release;
+                index = parse::index_encapsulated(data, size, number_of_frames, offsets.data(), lengths.data(),
+                                                  offsets.size(), &rule);
+            }
+            py::list frames;
+            for (const auto& frame : index.frames) {
+                py::list spans;
+                for (const auto& s : frame) spans.append(py::make_tuple(s.offset, s.length));
+                frames.append(spans);
+            }
+            return py::make_tuple(frames, rule_name(rule));
+        },
+        py::arg("value"), py::arg("number_of_frames"), py::arg("extended_offsets") = py::none(),
+        py::arg("extended_lengths") = py::none(),
+        "Frame spans of an encapsulated Pixel Data value: ([[(offset, length), ...] per frame], rule).");
 }
 
 }  // namespace turbodicom::bindings

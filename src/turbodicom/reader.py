@@ -32,6 +32,9 @@ from turbodicom.errors import InvalidDicomError
 __all__ = ["dcmread"]
 
 _CHARSET = BaseTag(0x00080005)
+_GROUP_LENGTH = BaseTag(0x00020000)
+_TRANSFER_SYNTAX = BaseTag(0x00020010)
+_getitem = _core.dataset_getitem
 _EOF_WARNING = "\x01"  # marks warnings that pydicom completes with the file name
 
 
@@ -142,8 +145,30 @@ def _read_options(defer_size, specific_tags) -> tuple[int, list[int] | None]:
     return defer_bytes, tags
 
 
-def _raise_invalid(exc: Exception) -> None:
-    raise InvalidDicomError(str(exc), getattr(exc, "offset", None), getattr(exc, "code", None)) from None
+def _raise_invalid(exc: Exception, base: int = 0) -> None:
+    offset = getattr(exc, "offset", None)
+    if offset is not None and base:
+        offset += base
+        detail = getattr(exc, "detail", "")
+        message = f"{exc.code} at byte offset {offset}: {detail}"
+    else:
+        message = str(exc)
+    raise InvalidDicomError(message, offset, getattr(exc, "code", None)) from None
+
+
+def _check_meta_values(file_meta: FileMetaDataset, reread_implicit: bool) -> None:
+    """Convert what pydicom converts while reading the meta group, so that a
+    value pydicom cannot convert fails the read here too."""
+    elements = file_meta._dict
+    try:
+        if elements and not reread_implicit:
+            _getitem(file_meta, next(iter(elements)))
+        if _GROUP_LENGTH in elements:
+            _getitem(file_meta, _GROUP_LENGTH)
+        if _TRANSFER_SYNTAX in elements:
+            _getitem(file_meta, _TRANSFER_SYNTAX)
+    except Exception as exc:  # noqa: BLE001 - whatever pydicom's converters raise
+        raise InvalidDicomError(f"File Meta Information: {exc}", None, "bad value") from None
 
 
 def dcmread(
@@ -205,9 +230,14 @@ def dcmread(
             try:
                 result = _core.read_buffer(data, base, stop_before_pixels, defer_bytes, force, tags, flags, private)
             except _core.ParseError as exc:
-                _raise_invalid(exc)
+                _raise_invalid(exc, base)
             fp.seek(result[9])
-    return _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_bytes, tags, flags)
+    try:
+        return _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_bytes, tags, flags)
+    except InvalidDicomError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pydicom's converters reject a value read here
+        raise InvalidDicomError(f"{type(exc).__name__} while building the dataset: {exc}", None, "bad value") from None
 
 
 def _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_bytes, tags, flags):
@@ -220,6 +250,7 @@ def _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_
     meta_state["_read_implicit"] = meta_implicit
     meta_state["_read_little"] = True
     meta_state["_read_charset"] = default_encoding
+    _check_meta_values(file_meta, meta_implicit)
     command_dict, _ = _assemble(command_built, default_encoding, name)
 
     if deflated:
