@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/tags.hpp"
 #include "core/dictionary.hpp"
 
 namespace py = pybind11;
@@ -259,10 +260,13 @@ bool valid_ds(const char* b, const char* e) {
     return p == e;
 }
 
-PyObject* call_tp_new(PyTypeObject* type, PyObject* arg) {
+// `base.__new__(type, arg)`: what super().__new__(cls, val) does in pydicom's
+// UID, IS and DSfloat, without their Python-level __new__ and its validation
+// (the value has been checked to pass it).
+PyObject* call_base_new(PyTypeObject* base, PyTypeObject* type, PyObject* arg) {
     ref args(PyTuple_Pack(1, arg));
     if (!args.p) return nullptr;
-    return type->tp_new(type, args.p, nullptr);
+    return base->tp_new(type, args.p, nullptr);
 }
 
 bool set_attr(PyObject* obj, PyObject* name, PyObject* value) {
@@ -272,13 +276,13 @@ bool set_attr(PyObject* obj, PyObject* name, PyObject* value) {
 PyObject* make_uid(const char* b, const char* e) {
     ref s(new_str(b, e));
     if (!s.p) return nullptr;
-    return call_tp_new(api().uid, s.p);
+    return call_base_new(&PyUnicode_Type, api().uid, s.p);
 }
 
 PyObject* make_is(const char* b, const char* e) {
     ref s(new_str(b, e));
     if (!s.p) return nullptr;
-    ref v(call_tp_new(api().is, s.p));
+    ref v(call_base_new(&PyLong_Type, api().is, s.p));
     if (!v.p) return nullptr;
     const char* sb = b;
     const char* se = e;
@@ -291,7 +295,7 @@ PyObject* make_is(const char* b, const char* e) {
 PyObject* make_ds(const char* b, const char* e) {
     ref s(new_str(b, e));
     if (!s.p) return nullptr;
-    ref v(call_tp_new(api().ds_float, s.p));
+    ref v(call_base_new(&PyFloat_Type, api().ds_float, s.p));
     if (!v.p) return nullptr;
     const char* sb = b;
     const char* se = e;
@@ -626,7 +630,7 @@ PyTypeObject* type_attr(const py::module_& m, const char* name) {
 void register_convert(py::module_& m) {
     m.def(
         "init_convert",
-        [](const py::dict& keywords, const py::set& ascii_encodings) {
+        [](const py::dict& keyword_tags, const py::set& ascii_encodings) {
             pydicom_api& a = api();
             py::module_ dataelem = py::module_::import("pydicom.dataelem");
             py::module_ uid = py::module_::import("pydicom.uid");
@@ -647,14 +651,20 @@ void register_convert(py::module_& m) {
             a.hooks = py::object(hooks.attr("hooks")).release().ptr();
             a.default_vr_hook = py::object(hooks.attr("raw_element_vr")).release().ptr();
             a.default_value_hook = py::object(hooks.attr("raw_element_value")).release().ptr();
-            a.keywords = keywords.inc_ref().ptr();
+            py::dict keywords;
+            for (auto item : keyword_tags) {
+                PyObject* tag = make_tag(item.second.cast<std::uint32_t>());
+                if (!tag) throw py::error_already_set();
+                keywords[item.first] = py::reinterpret_steal<py::object>(tag);
+            }
+            a.keywords = keywords.release().ptr();
             a.ascii_encodings = ascii_encodings.inc_ref().ptr();
             py::object cls = dataset.attr("Dataset");
             a.dataset_getitem = py::object(cls.attr("__getitem__")).release().ptr();
             a.dataset_getattr = py::object(cls.attr("__getattr__")).release().ptr();
             a.str_type = py::object(builtins.attr("str")).release().ptr();
         },
-        "Look up pydicom's types once: {keyword: BaseTag}, the ASCII-compatible codec names.");
+        "Look up pydicom's types once: {keyword: tag value}, the ASCII-compatible codec names.");
     if (PyModule_AddFunctions(m.ptr(), methods) != 0) throw py::error_already_set();
     // Lets a C function serve as a method (bound to the instance like a Python function).
     m.def("as_method", [](py::object func) {

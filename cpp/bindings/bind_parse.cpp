@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "bindings/file_buffer.hpp"
+#include "bindings/tags.hpp"
 #include "core/error.hpp"
 #include "parse/encapsulated.hpp"
 #include "parse/parser.hpp"
@@ -14,6 +15,31 @@
 namespace py = pybind11;
 
 namespace turbodicom::bindings {
+namespace {
+std::unordered_map<std::uint32_t, PyObject*>& tag_cache();
+PyObject* base_tag_type();
+}  // namespace
+
+PyObject* make_tag(std::uint32_t tag) {
+    auto& cache = tag_cache();
+    auto it = cache.find(tag);
+    if (it != cache.end()) {
+        Py_INCREF(it->second);
+        return it->second;
+    }
+    PyObject* value = PyLong_FromUnsignedLong(tag);
+    if (!value) return nullptr;
+    PyObject* t = PyObject_CallOneArg(base_tag_type(), value);
+    Py_DECREF(value);
+    if (!t) return nullptr;
+    if (cache.size() < 1000000) {
+        Py_INCREF(t);
+        cache.emplace(tag, t);
+    }
+    return t;
+}
+
+
 namespace {
 
 using parse::dataset_index;
@@ -31,6 +57,8 @@ pydicom_types& types() {
     return t;
 }
 
+PyObject* base_tag_type() { return types().base_tag; }
+
 // Caches of immutable objects shared between datasets; touched only with the GIL held.
 std::unordered_map<std::uint32_t, PyObject*>& tag_cache() {
     static auto* cache = new std::unordered_map<std::uint32_t, PyObject*>();
@@ -43,26 +71,6 @@ PyObject** vr_table() {
 std::unordered_map<const char*, PyObject*>& dictionary_vr_cache() {
     static auto* cache = new std::unordered_map<const char*, PyObject*>();
     return *cache;
-}
-
-// A new reference to BaseTag(tag).
-PyObject* make_tag(std::uint32_t tag) {
-    auto& cache = tag_cache();
-    auto it = cache.find(tag);
-    if (it != cache.end()) {
-        Py_INCREF(it->second);
-        return it->second;
-    }
-    PyObject* value = PyLong_FromUnsignedLong(tag);
-    if (!value) return nullptr;
-    PyObject* t = PyObject_CallOneArg(types().base_tag, value);
-    Py_DECREF(value);
-    if (!t) return nullptr;
-    if (cache.size() < 100000) {
-        Py_INCREF(t);
-        cache.emplace(tag, t);
-    }
-    return t;
 }
 
 // A new reference to the VR string pydicom would hold (None for implicit VR).
@@ -390,6 +398,15 @@ void register_parse(py::module_& m) {
         py::arg("value"), py::arg("number_of_frames"), py::arg("extended_offsets") = py::none(),
         py::arg("extended_lengths") = py::none(),
         "Frame spans of an encapsulated Pixel Data value: ([[(offset, length), ...] per frame], rule).");
+
+    m.def(
+        "tag",
+        [](std::uint32_t tag) {
+            PyObject* t = make_tag(tag);
+            if (!t) throw py::error_already_set();
+            return py::reinterpret_steal<py::object>(t);
+        },
+        "The shared BaseTag object for a tag value (the one the reader's datasets use as keys).");
 }
 
 }  // namespace turbodicom::bindings

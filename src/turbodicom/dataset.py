@@ -14,7 +14,6 @@ from typing import Any
 import pydicom.dataset
 from pydicom.charset import python_encoding
 from pydicom.datadict import keyword_dict
-from pydicom.tag import BaseTag
 
 from turbodicom import _core
 
@@ -33,7 +32,7 @@ def _ascii_compatible_encodings() -> set[str]:
     return names
 
 
-_core.init_convert({k: BaseTag(v) for k, v in keyword_dict.items()}, _ascii_compatible_encodings())
+_core.init_convert(dict(keyword_dict), _ascii_compatible_encodings())
 _getitem = _core.dataset_getitem
 
 

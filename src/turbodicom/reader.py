@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.misc import size_in_bytes, warn_and_log
 from pydicom.sequence import Sequence
-from pydicom.tag import BaseTag, Tag
+from pydicom.tag import Tag
 from pydicom.uid import PrivateTransferSyntaxes
 from pydicom.values import convert_string
 
@@ -31,9 +31,9 @@ from turbodicom.errors import InvalidDicomError
 
 __all__ = ["dcmread"]
 
-_CHARSET = BaseTag(0x00080005)
-_GROUP_LENGTH = BaseTag(0x00020000)
-_TRANSFER_SYNTAX = BaseTag(0x00020010)
+_CHARSET = _core.tag(0x00080005)
+_GROUP_LENGTH = _core.tag(0x00020000)
+_TRANSFER_SYNTAX = _core.tag(0x00020010)
 _getitem = _core.dataset_getitem
 _EOF_WARNING = "\x01"  # marks warnings that pydicom completes with the file name
 

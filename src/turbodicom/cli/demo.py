@@ -1,0 +1,320 @@
+"""``turbodicom demo``: pydicom's bundled test files, read by turbodicom and by pydicom.
+
+Needs no download. Every DICOM file among ``pydicom.data.get_testdata_files()``
+(the text, JSON, dump, ICC and gzip files there are skipped) is read by both
+libraries in full and with ``stop_before_pixels=True``; the two results agree
+when the datasets are equal, the file meta groups are equal, the preambles,
+original encodings and warnings are the same, or when both libraries refuse the
+file (some are broken on purpose). Files without the 'DICM' prefix are read
+with ``force=True``, as pydicom needs.
+
+Then both libraries are timed on the same files (header-only and full reads,
+best of a few rounds) and on reading CT_small.dcm and accessing ten attributes,
+``--repeat`` times. The exit status is 1 if any file disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from turbodicom.cli.progress import Progress
+
+#: What a typical indexing or sorting pass reads from each file.
+ATTRIBUTES = (
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "Modality",
+    "Rows",
+    "Columns",
+    "InstanceNumber",
+    "ImagePositionPatient",
+    "PixelSpacing",
+)
+SAMPLE = "CT_small.dcm"
+ROUNDS = 5  # timed passes over the test files per library and read mode; the best one counts
+DEFAULT_REPEAT = 200
+MAX_PROBLEM = 120  # characters of a disagreement shown in the summary
+
+Reader = Callable[..., Any]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "demo",
+        help="check turbodicom against pydicom on pydicom's test files, and time both",
+        description=(
+            "Read every DICOM file bundled with pydicom with turbodicom and with pydicom, "
+            "check that the results agree, and compare their speed. Needs no download; "
+            "takes a few seconds. Exit status 1 if any file disagrees."
+        ),
+    )
+    parser.add_argument(
+        "--repeat", type=_positive_int, default=DEFAULT_REPEAT, metavar="N",
+        help=f"how many times to read {SAMPLE} and access {len(ATTRIBUTES)} attributes "
+             f"(default {DEFAULT_REPEAT})",
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+# -- the files ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    path: str
+    name: str    # relative to pydicom's test file folder
+    force: bool  # no 'DICM' prefix: read with force=True
+
+
+def find_test_files() -> tuple[list[DemoFile], int]:
+    """The DICOM files bundled with pydicom, and how many other files were skipped.
+
+    A file is DICOM if it has the 'DICM' prefix or its name ends in '.dcm'.
+    """
+    from pydicom.data import get_testdata_file, get_testdata_files
+
+    root = os.path.dirname(get_testdata_file(SAMPLE))
+    files = []
+    skipped = 0
+    for path in get_testdata_files():
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            prefixed = f.read(132)[128:] == b"DICM"
+        if not prefixed and not path.lower().endswith(".dcm"):
+            skipped += 1
+            continue
+        name = os.path.relpath(path, root).replace(os.sep, "/")
+        files.append(DemoFile(path, name, not prefixed))
+    files.sort(key=lambda f: f.name)
+    return files, skipped
+
+
+# -- agreement ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    dataset: Any
+    error: Exception | None
+    warnings: list[str]
+
+
+def read_outcome(dcmread: Reader, demo_file: DemoFile, stop_before_pixels: bool) -> Outcome:
+    """Read `demo_file`, catching the exception and recording the warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = dcmread(demo_file.path, stop_before_pixels=stop_before_pixels, force=demo_file.force)
+        except Exception as exc:  # both libraries refusing a file is a valid outcome
+            return Outcome(None, exc, [str(w.message) for w in caught])
+    return Outcome(ds, None, [str(w.message) for w in caught])
+
+
+def _first_difference(a: Any, b: Any) -> str:
+    for tag in sorted(set(a.keys()) | set(b.keys())):
+        if tag not in a or tag not in b or a[tag] != b[tag]:
+            return str(tag)
+    return "?"
+
+
+def difference(ours: Outcome, theirs: Outcome) -> str | None:
+    """How turbodicom's outcome differs from pydicom's, or None if they agree."""
+    if ours.error is not None or theirs.error is not None:
+        if ours.error is not None and theirs.error is not None:
+            return None
+        if ours.error is not None:
+            return f"turbodicom raised {type(ours.error).__name__} ({ours.error}), pydicom read it"
+        return f"pydicom raised {type(theirs.error).__name__} ({theirs.error}), turbodicom read it"
+    a, b = ours.dataset, theirs.dataset
+    try:
+        if a.preamble != b.preamble:
+            return "preambles differ"
+        if a.file_meta != b.file_meta:
+            return f"file_meta differs at {_first_difference(a.file_meta, b.file_meta)}"
+        if a != b:
+            return f"datasets differ at {_first_difference(a, b)}"
+        if a.original_encoding != b.original_encoding:
+            return f"encoding {a.original_encoding} instead of {b.original_encoding}"
+    except Exception as exc:
+        return f"comparing raised {type(exc).__name__}: {exc}"
+    if ours.warnings != theirs.warnings:
+        return f"warnings {ours.warnings} instead of {theirs.warnings}"
+    return None
+
+
+@dataclass
+class Agreement:
+    disagreements: list[tuple[str, str]]  # (file name, what differs)
+    refused_by_both: int
+
+
+def check_agreement(files: Sequence[DemoFile], ours: Reader, theirs: Reader) -> Agreement:
+    disagreements = []
+    refused = 0
+    with Progress(len(files), "comparing", unit="file") as bar:
+        for demo_file in files:
+            for stop_before_pixels in (False, True):
+                mine = read_outcome(ours, demo_file, stop_before_pixels)
+                reference = read_outcome(theirs, demo_file, stop_before_pixels)
+                problem = difference(mine, reference)
+                if problem is not None:
+                    mode = "header-only read" if stop_before_pixels else "full read"
+                    if len(problem) > MAX_PROBLEM:
+                        problem = problem[: MAX_PROBLEM - 3] + "..."
+                    disagreements.append((demo_file.name, f"{mode}: {problem}"))
+                    break
+                if not stop_before_pixels and mine.error is not None:
+                    refused += 1
+            bar.update()
+    return Agreement(disagreements, refused)
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def time_files(dcmread: Reader, files: Sequence[DemoFile], stop_before_pixels: bool) -> float:
+    """Seconds to read every file once."""
+    start = time.perf_counter()
+    for demo_file in files:
+        try:
+            dcmread(demo_file.path, stop_before_pixels=stop_before_pixels, force=demo_file.force)
+        except Exception:
+            pass
+    return time.perf_counter() - start
+
+
+def time_attributes(dcmread: Reader, path: str, repeat: int, bar: Progress) -> float:
+    """Seconds to read `path` and access the ten attributes, `repeat` times.
+
+    Timed in batches so that drawing the progress bar is not counted.
+    """
+    batch = max(1, repeat // 100)
+    elapsed = 0.0
+    done = 0
+    while done < repeat:
+        n = min(batch, repeat - done)
+        start = time.perf_counter()
+        for _ in range(n):
+            ds = dcmread(path)
+            for keyword in ATTRIBUTES:
+                getattr(ds, keyword)
+        elapsed += time.perf_counter() - start
+        done += n
+        bar.update(n)
+    return elapsed
+
+
+@dataclass
+class Timing:
+    label: str
+    count: int                 # reads per pass
+    seconds: dict[str, float]  # library -> seconds per pass
+
+
+def run_timings(files: Sequence[DemoFile], readers: dict[str, Reader], repeat: int) -> list[Timing]:
+    modes = (("header only", True), ("full read", False))
+    best = {(mode, lib): float("inf") for mode, _ in modes for lib in readers}
+    order = list(readers)
+    with Progress(ROUNDS * len(modes) * len(readers), "timing files", unit="pass") as bar:
+        for round_index in range(ROUNDS):
+            # Alternate which library goes first, so neither always finds warmer caches.
+            libs = order if round_index % 2 == 0 else order[::-1]
+            for mode, stop_before_pixels in modes:
+                for lib in libs:
+                    seconds = time_files(readers[lib], files, stop_before_pixels)
+                    best[mode, lib] = min(best[mode, lib], seconds)
+                    bar.update()
+    timings = [Timing(f"{mode}, {len(files)} files", len(files), {lib: best[mode, lib] for lib in readers})
+               for mode, _ in modes]
+
+    from pydicom.data import get_testdata_file
+
+    sample = get_testdata_file(SAMPLE)
+    attribute_seconds = {}
+    with Progress(repeat * len(readers), f"timing {SAMPLE}", unit="read") as bar:
+        for lib in order:
+            readers[lib](sample)  # warm up
+            attribute_seconds[lib] = time_attributes(readers[lib], sample, repeat, bar)
+    timings.append(Timing(f"{SAMPLE} + 10 attrs", repeat, attribute_seconds))
+    return timings
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def _total(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1e3:.1f} ms"
+
+
+def _mean(seconds: float, count: int) -> str:
+    return f"{seconds / count * 1e3:.3f} ms"
+
+
+def run(args: argparse.Namespace) -> int:
+    import pydicom
+
+    import turbodicom
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        files, skipped = find_test_files()
+        agreement = check_agreement(files, turbodicom.dcmread, pydicom.dcmread)
+        timings = run_timings(files, {"pydicom": pydicom.dcmread, "turbodicom": turbodicom.dcmread},
+                              args.repeat)
+
+    forced = sum(f.force for f in files)
+    bad_files = {name for name, _ in agreement.disagreements}
+    lines = [
+        f"turbodicom {turbodicom.__version__} vs pydicom {pydicom.__version__}, "
+        f"Python {platform.python_version()}: pydicom's bundled test files",
+        "",
+        f"Files    {len(files)} DICOM files ({skipped} non-DICOM skipped; "
+        f"{forced} lacking 'DICM' read with force=True)",
+        f"Agree    {len(files) - len(bad_files)} of {len(files)}, in full and header-only reads: "
+        "equal datasets and",
+        f"         file_meta, same preamble, encoding and warnings ({agreement.refused_by_both} refused by both)",
+    ]
+    for name, problem in agreement.disagreements:
+        lines.append(f"  DIFFERS  {name}: {problem}")
+    lines += [
+        "",
+        f"Timing                      {'pydicom':>19}  {'turbodicom':>19}",
+        f"                            {'total':>9} {'mean':>9}  {'total':>9} {'mean':>9}  speed-up",
+    ]
+    for t in timings:
+        mine, reference = t.seconds["turbodicom"], t.seconds["pydicom"]
+        lines.append(
+            f"  {t.label:<26}{_total(reference):>9} {_mean(reference, t.count):>9}  "
+            f"{_total(mine):>9} {_mean(mine, t.count):>9}  {reference / max(mine, 1e-9):>7.1f}x"
+        )
+    lines += [
+        f"  best of {ROUNDS} passes over the files; {SAMPLE} read + {len(ATTRIBUTES)} attributes "
+        f"{args.repeat} times",
+        "",
+    ]
+    elapsed = time.perf_counter() - started
+    if bad_files:
+        lines.append(f"FAILED: {len(bad_files)} of {len(files)} files disagree with pydicom ({elapsed:.1f} s)")
+    else:
+        lines.append(f"OK: all {len(files)} files agree with pydicom ({elapsed:.1f} s)")
+    print("\n".join(lines))
+    return 1 if bad_files else 0
