@@ -7,8 +7,10 @@ pydicom offers keeps working on them::
     ds = turbodicom.dcmread("ct.dcm")      # a pydicom FileDataset
 """
 
+from turbodicom.encapsulated import frame_spans
+from turbodicom.encapsulated import frames as encapsulated_frames
 from turbodicom.errors import InvalidDicomError
 from turbodicom.reader import dcmread
 
-__all__ = ["InvalidDicomError", "dcmread", "__version__"]
+__all__ = ["InvalidDicomError", "dcmread", "encapsulated_frames", "frame_spans", "__version__"]
 __version__ = "0.1.0"
