@@ -150,7 +150,8 @@ struct py_ref {
 //   dicts[0] is the top-level dataset's {BaseTag: RawDataElement}, dicts[i + 1] item i's;
 //   each undefined-length sequence holds None in its dict and is described in
 //   `sequences` as (dict index, tag, vr, value_tell, [item indices], charset raw value or None);
-//   items are (item_tell, undefined_length, implicit, little).
+//   items are (item_tell, undefined_length, implicit, little); charsets lists every
+//   Specific Character Set value the reader met, in order.
 py::object build(const dataset_index& index, const std::uint8_t* data, std::uint64_t base) {
     const std::size_t item_count = index.items.size();
     py_ref dicts(PyList_New(static_cast<Py_ssize_t>(item_count + 1)));
@@ -162,9 +163,12 @@ py::object build(const dataset_index& index, const std::uint8_t* data, std::uint
         if (!d) throw py::error_already_set();
         PyList_SET_ITEM(dicts.p, static_cast<Py_ssize_t>(i), d);
     }
-    py::list sequences;
-    std::vector<py::list> item_lists;  // per element index of a sequence
-    std::unordered_map<std::int32_t, std::size_t> sequence_slot;
+    std::vector<py::tuple> sequences;
+    std::vector<bool> live;            // false once a later element with the same tag replaced it
+    std::vector<py::list> item_lists;  // per sequence entry
+    std::unordered_map<std::int32_t, std::size_t> sequence_slot;  // element index -> entry
+    // (dict, tag) -> the entry whose placeholder that dict holds
+    std::unordered_map<std::uint64_t, std::size_t> placeholder;
     py_ref empty(PyBytes_FromStringAndSize(nullptr, 0));
 
     for (std::size_t i = 0; i < index.elements.size(); ++i) {
@@ -173,6 +177,11 @@ py::object build(const dataset_index& index, const std::uint8_t* data, std::uint
         py_ref tag(make_tag(e.tag));
         py_ref vr(make_vr(e));
         if (!tag.p || !vr.p) throw py::error_already_set();
+        const std::uint64_t slot_key = (std::uint64_t(e.parent + 1) << 32) | e.tag;
+        if (auto previous = placeholder.find(slot_key); previous != placeholder.end()) {
+            live[previous->second] = false;  // a duplicate tag: the last element wins, as in a dict
+            placeholder.erase(previous);
+        }
         if (e.kind == value_kind::sequence) {
             if (PyDict_SetItem(dict, tag.p, Py_None) != 0) throw py::error_already_set();
             py::object charset = py::none();
@@ -185,11 +194,13 @@ py::object build(const dataset_index& index, const std::uint8_t* data, std::uint
                               : py::bytes();
             }
             py::list items;
-            sequence_slot[static_cast<std::int32_t>(i)] = item_lists.size();
+            sequence_slot[static_cast<std::int32_t>(i)] = sequences.size();
+            placeholder[slot_key] = sequences.size();
             item_lists.push_back(items);
-            sequences.append(py::make_tuple(e.parent + 1, py::reinterpret_borrow<py::object>(tag.p),
-                                            py::reinterpret_borrow<py::object>(vr.p), e.value_tell + base, items,
-                                            charset));
+            live.push_back(true);
+            sequences.push_back(py::make_tuple(e.parent + 1, py::reinterpret_borrow<py::object>(tag.p),
+                                               py::reinterpret_borrow<py::object>(vr.p), e.value_tell + base, items,
+                                               charset));
             continue;
         }
         PyObject* value;
@@ -215,10 +226,18 @@ py::object build(const dataset_index& index, const std::uint8_t* data, std::uint
         auto slot = sequence_slot.find(it.sequence);
         if (slot != sequence_slot.end()) item_lists[slot->second].append(i + 1);
     }
+    py::list live_sequences;
+    for (std::size_t k = 0; k < sequences.size(); ++k) {
+        if (live[k]) live_sequences.append(sequences[k]);
+    }
     py::list warnings;
     for (const std::string& w : index.warnings) warnings.append(py::bytes(w).attr("decode")("latin-1"));
-    return py::make_tuple(py::reinterpret_steal<py::object>(dicts.release()), sequences, items, warnings,
-                          index.implicit);
+    py::list charsets;
+    for (const auto& [offset, size] : index.charset_values) {
+        charsets.append(py::bytes(reinterpret_cast<const char*>(data + offset), size));
+    }
+    return py::make_tuple(py::reinterpret_steal<py::object>(dicts.release()), live_sequences, items, warnings,
+                          index.implicit, charsets);
 }
 
 parse::read_options make_options(bool stop_before_pixels, std::int64_t defer_size, bool force,

@@ -12,6 +12,7 @@ const char* errc_name(errc code) noexcept {
         case errc::bad_item: return "bad item";
         case errc::inflate_failed: return "inflate failed";
         case errc::vr_mismatch: return "VR mismatch";
+        case errc::unknown_vr: return "unknown VR";
         case errc::io: return "I/O error";
     }
     return "error";

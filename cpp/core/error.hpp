@@ -15,6 +15,7 @@ enum class errc {
     bad_item,           // an item or delimiter where none can be
     inflate_failed,     // deflated dataset could not be inflated
     vr_mismatch,        // explicit/implicit VR differs from the transfer syntax (strict mode)
+    unknown_vr,         // a value that must be decoded has a VR that is not a VR
     io,                 // the file could not be opened or read
 };
 

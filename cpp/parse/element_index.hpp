@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace turbodicom::parse {
@@ -55,6 +56,9 @@ struct dataset_index {
     std::vector<item> items;           // in stream order
     bool implicit = false;             // encoding of the top-level elements after VR detection
     std::vector<std::string> warnings; // what pydicom would warn about, in order
+    // Every Specific Character Set value the reader met, in order, including
+    // those of datasets later dropped: pydicom decodes each one as it reads it.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> charset_values;  // (offset, size)
 };
 
 // Limits for untrusted input.

@@ -81,6 +81,14 @@ struct end_of_input {
     std::string message;
 };
 
+// A dataset's Specific Character Set has a VR pydicom cannot convert: the
+// dataset is abandoned, and so is the one holding its sequence (pydicom's
+// NotImplementedError, raised after the dataset is read and caught by the
+// dataset around it).
+struct unknown_charset_vr {
+    std::uint64_t offset;
+};
+
 std::string hex_tag(std::uint32_t tag) {
     static const char digits[] = "0123456789ABCDEF";
     std::string s = "(XXXX,XXXX)";
@@ -150,14 +158,13 @@ public:
                 }
             }
         } catch (const end_of_input& e) {
-            if (bytelength < 0) {
-                // pydicom builds this dataset in one expression that the error
-                // abandons: nothing read so far is kept.
-                out_.elements.resize(first_element);
-                out_.items.resize(first_item);
-            }
+            if (options_.raise_on_vr_mismatch) core::raise(errc::truncated, pos, e.message);
+            abandon(bytelength, first_element, first_item);
             out_.warnings.push_back("\x01" + e.message);
+        } catch (const unknown_charset_vr&) {
+            abandon(bytelength, first_element, first_item);
         }
+        check_charset_vr(parent, first_element);
         return implicit;
     }
 
@@ -181,6 +188,27 @@ private:
     std::uint64_t size_;
     const read_options& options_;
     dataset_index& out_;
+
+    // What an error leaves of a dataset: pydicom builds a dataset of undefined
+    // length in one expression that the error abandons (nothing is kept), one
+    // of defined length element by element (what was read is kept).
+    void abandon(std::int64_t bytelength, std::size_t first_element, std::size_t first_item) {
+        if (bytelength < 0) {
+            out_.elements.resize(first_element);
+            out_.items.resize(first_item);
+        }
+    }
+
+    void check_charset_vr(std::int32_t parent, std::size_t first_element) {
+        const element* charset = nullptr;
+        for (std::size_t i = first_element; i < out_.elements.size(); ++i) {
+            const element& e = out_.elements[i];
+            if (e.parent == parent && e.tag == specific_character_set) charset = &e;
+        }
+        if (charset && charset->has_vr && !charset->dictionary_vr && !is_known_vr(charset->vr)) {
+            throw unknown_charset_vr{charset->value_tell};
+        }
+    }
 
     void push(const element& e) {
         if (out_.elements.size() >= options_.lim.max_elements) {
@@ -308,7 +336,10 @@ private:
                     e.kind = sq || text ? value_kind::bytes : value_kind::none;
                     e.value_offset = e.value_tell;
                 }
-                if (e.tag == specific_character_set) g.charset = static_cast<std::int32_t>(out_.elements.size());
+                if (e.tag == specific_character_set) {
+                    g.charset = static_cast<std::int32_t>(out_.elements.size());
+                    out_.charset_values.emplace_back(e.value_offset, e.kind == value_kind::bytes ? e.value_size : 0);
+                }
                 push(e);
                 return true;
             }
@@ -443,7 +474,43 @@ std::string strip_uid(const std::uint8_t* p, std::uint64_t n) {
 
 }  // namespace
 
-file_index read_file(const std::uint8_t* data, std::size_t size, const read_options& options) {
+namespace {
+
+// Text VRs: pydicom converts the Transfer Syntax UID to a string with them
+// (and compares it with the syntaxes it knows); with any other VR it gets
+// bytes or numbers, which match no syntax.
+bool is_string_vr(std::uint16_t vr) {
+    switch (vr) {
+        case vr_code('A', 'E'): case vr_code('A', 'S'): case vr_code('C', 'S'): case vr_code('D', 'A'):
+        case vr_code('D', 'S'): case vr_code('D', 'T'): case vr_code('I', 'S'): case vr_code('L', 'O'):
+        case vr_code('L', 'T'): case vr_code('P', 'N'): case vr_code('S', 'H'): case vr_code('S', 'T'):
+        case vr_code('T', 'M'): case vr_code('U', 'C'): case vr_code('U', 'I'): case vr_code('U', 'R'):
+        case vr_code('U', 'T'):
+            return true;
+        default:
+            return false;
+    }
+}
+
+void read_transfer_syntax(const std::uint8_t* data, const element& e, const read_options& options, file_index& f) {
+    if (e.kind == value_kind::sequence) {
+        f.has_transfer_syntax = true;  // a sequence: not None, and matches nothing
+        f.transfer_syntax = "\\sequence";
+        return;
+    }
+    const bool un_as_ui = e.has_vr && e.vr == vr_code('U', 'N') && options.replace_un_with_known_vr;
+    const bool text = !e.has_vr || e.dictionary_vr || un_as_ui || is_string_vr(e.vr);
+    if (!text) {
+        // bytes or numbers: None when empty, otherwise a value that matches nothing
+        f.has_transfer_syntax = e.length != 0;
+        f.transfer_syntax = "\\binary";
+        return;
+    }
+    f.has_transfer_syntax = true;
+    f.transfer_syntax = strip_uid(data + e.value_offset, e.kind == value_kind::bytes ? e.value_size : 0);
+}
+
+file_index read_file_impl(const std::uint8_t* data, std::size_t size, const read_options& options) {
     file_index f;
     // PS3.10 7.1: a 128-byte preamble, then "DICM".
     std::uint64_t start = 0;
@@ -491,12 +558,7 @@ file_index read_file(const std::uint8_t* data, std::size_t size, const read_opti
     }
 
     for (const element& e : f.meta.elements) {
-        if (e.tag == 0x00020010u && e.parent < 0) {
-            if (e.kind == value_kind::bytes || e.kind == value_kind::none) {
-                f.has_transfer_syntax = true;
-                f.transfer_syntax = strip_uid(data + e.value_offset, e.kind == value_kind::bytes ? e.value_size : 0);
-            }
-        }
+        if (e.tag == 0x00020010u && e.parent < 0) read_transfer_syntax(data, e, options, f);
     }
 
     f.implicit = true;
@@ -541,22 +603,32 @@ file_index read_file(const std::uint8_t* data, std::size_t size, const read_opti
     }
 
     f.dataset_offset = start;
-    reader r(data, size, options, f.dataset);
-    r.pos = start;
-    f.dataset.implicit = r.read_dataset(-1, f.implicit, f.little, -1,
-                                        options.stop_before_pixels ? stop_rule::pixel_data : stop_rule::none, true,
-                                        options.has_specific_tags, true, 0);
-    f.end_offset = r.pos;
+    f.dataset = read_dataset(data, size, f.implicit, f.little, options, &f.end_offset, start);
     return f;
 }
 
+}  // namespace
+
+file_index read_file(const std::uint8_t* data, std::size_t size, const read_options& options) {
+    try {
+        return read_file_impl(data, size, options);
+    } catch (const unknown_charset_vr& e) {
+        core::raise(errc::unknown_vr, e.offset, "Specific Character Set (0008,0005) has an unknown VR");
+    }
+}
+
 dataset_index read_dataset(const std::uint8_t* data, std::size_t size, bool implicit, bool little,
-                           const read_options& options, std::uint64_t* end_offset) {
+                           const read_options& options, std::uint64_t* end_offset, std::uint64_t start) {
     dataset_index out;
     reader r(data, size, options, out);
-    out.implicit = r.read_dataset(-1, implicit, little, -1,
-                                  options.stop_before_pixels ? stop_rule::pixel_data : stop_rule::none, true,
-                                  options.has_specific_tags, true, 0);
+    r.pos = start;
+    try {
+        out.implicit = r.read_dataset(-1, implicit, little, -1,
+                                      options.stop_before_pixels ? stop_rule::pixel_data : stop_rule::none, true,
+                                      options.has_specific_tags, true, 0);
+    } catch (const unknown_charset_vr& e) {
+        core::raise(errc::unknown_vr, e.offset, "Specific Character Set (0008,0005) has an unknown VR");
+    }
     if (end_offset) *end_offset = r.pos;
     return out;
 }

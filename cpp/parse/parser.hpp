@@ -60,7 +60,8 @@ file_index read_file(const std::uint8_t* data, std::size_t size, const read_opti
 // Reads a bare dataset (for example an inflated one) with the given encoding,
 // as the top level of a file.
 dataset_index read_dataset(const std::uint8_t* data, std::size_t size, bool implicit, bool little,
-                           const read_options& options, std::uint64_t* end_offset = nullptr);
+                           const read_options& options, std::uint64_t* end_offset = nullptr,
+                           std::uint64_t start = 0);
 
 // Reads the items of a defined-length sequence value (for lazy conversion):
 // the elements of the returned index all have parent >= 0.

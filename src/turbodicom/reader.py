@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO
@@ -90,12 +91,30 @@ def _own_encoding(elements: dict, parent_encoding: Any) -> Any:
     return convert_encodings(value)
 
 
+_GOOD_CHARSETS: set[bytes] = set()
+
+
+def _check_charset(value: bytes) -> None:
+    """Decode a Specific Character Set value as pydicom does the moment it reads one."""
+    if value in _GOOD_CHARSETS:
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        convert_encodings(convert_string(value, True))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not caught and len(_GOOD_CHARSETS) < 1024:
+        _GOOD_CHARSETS.add(value)
+
+
 def _assemble(built: tuple, parent_encoding: Any, name: str) -> tuple[dict, bool]:
     """Turn the core's (dicts, sequences, items, warnings, implicit) into pydicom objects.
 
     Returns the top-level element dict and whether it was read as implicit VR.
     """
-    dicts, sequences, items, warns, implicit = built
+    dicts, sequences, items, warns, implicit, charsets = built
+    for value in charsets:
+        _check_charset(value)
     for message in warns:
         if message.startswith(_EOF_WARNING):
             message = f"{message[1:]} in file {name}"
