@@ -6,7 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "bindings/file_buffer.hpp"
+#include "core/file_buffer.hpp"
 #include "bindings/tags.hpp"
 #include "core/error.hpp"
 #include "parse/encapsulated.hpp"
@@ -329,11 +329,11 @@ void register_parse(py::module_& m) {
         [](const std::string& path, bool stop_before_pixels, std::int64_t defer_size, bool force,
            const py::object& specific_tags, unsigned flags, const py::list& private_syntaxes) {
             auto options = make_options(stop_before_pixels, defer_size, force, specific_tags, flags, private_syntaxes);
-            std::unique_ptr<file_buffer> buffer;
+            std::unique_ptr<core::file_buffer> buffer;
             parse::file_index f;
             {
                 py::gil_scoped_release release;
-                buffer = std::make_unique<file_buffer>(path);
+                buffer = std::make_unique<core::file_buffer>(path);
                 f = parse::read_file(buffer->data(), buffer->size(), options);
             }
             py::tuple result = build_file(f, buffer->data(), 0, buffer->mtime());

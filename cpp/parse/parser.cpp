@@ -109,6 +109,7 @@ std::string hex_offset(std::uint64_t value) {
 
 struct generator_state {
     std::int32_t parent;
+    bool top_level;
     bool implicit;
     bool little;
     stop_rule stop;
@@ -145,7 +146,8 @@ public:
         const std::uint64_t start = pos;
         const bool implicit = detect_implicit(implicit_assumed, little, stop, !top_level);
         pos = start;
-        generator_state g{parent, implicit, little, stop, use_specific_tags, use_defer, depth};
+        generator_state g{parent, top_level && stop != stop_rule::not_meta_group && stop != stop_rule::not_command_group,
+                          implicit, little, stop, use_specific_tags, use_defer, depth};
         const std::size_t first_element = out_.elements.size();
         const std::size_t first_item = out_.items.size();
         try {
@@ -311,7 +313,8 @@ private:
             }
             e.value_tell = pos;
             if (e.tag == item_delimitation_tag) return false;
-            if (g.stop != stop_rule::none && should_stop(g.stop, e.tag)) {
+            if ((g.stop != stop_rule::none && should_stop(g.stop, e.tag)) ||
+                (g.top_level && e.tag > options_.stop_after_tag)) {
                 pos = e.value_tell - (long_explicit ? 12 : 8);
                 return false;
             }

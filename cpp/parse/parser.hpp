@@ -25,6 +25,7 @@ struct private_syntax {
 
 struct read_options {
     bool stop_before_pixels = false;
+    std::uint32_t stop_after_tag = 0xFFFFFFFFu;  // top level: stop before the first element with a larger tag
     std::int64_t defer_size = -1;              // -1: read every value
     bool has_specific_tags = false;
     std::vector<std::uint32_t> specific_tags;  // used when has_specific_tags

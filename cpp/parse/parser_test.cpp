@@ -181,6 +181,8 @@ void expect_error(const std::string& what, errc code, F&& f) {
         if (e.code() != code) fail(what + ": raised \"" + e.what() + "\", expected " + core::errc_name(code));
     } catch (const std::exception& e) {
         fail(what + ": unexpected exception " + e.what());
+    } catch (...) {
+        fail(what + ": unexpected exception of unknown type (not core::error)");
     }
 }
 
@@ -387,6 +389,9 @@ std::string index_problem(const dataset_index& d, std::uint64_t size, bool top_i
             if (e.charset < 0 || e.charset >= i) return at + "charset " + std::to_string(e.charset) + " out of range";
             if (d.elements[static_cast<std::size_t>(e.charset)].tag != 0x00080005u) return at + "charset is not (0008,0005)";
         }
+    }
+    for (const auto& [offset, length] : d.charset_values) {
+        if (offset > size || length > size - offset) return "a Specific Character Set value lies outside the buffer";
     }
     for (std::int64_t j = 0; j < n_items; ++j) {
         const parse::item& it = d.items[static_cast<std::size_t>(j)];
@@ -804,6 +809,48 @@ void test_sequences() {
         }
         CHECK_EQ(index_problem(s, value.size(), true), std::string());
     }
+}
+
+// A Specific Character Set whose VR is not a VR cannot be decoded (pydicom's
+// NotImplementedError): reading stops with core::error, whichever entry point.
+void test_unknown_charset_vr() {
+    current_test = "Specific Character Set with an unknown VR";
+    writer item(false, true);
+    const std::size_t at = item.item(0);
+    item.put(0x00080005u, "QQ", "AB");
+    item.put(0x00100010u, "PN", "Doe^John");
+    item.patch_u32(at + 4, static_cast<std::uint32_t>(item.size() - 8));
+
+    // The value of a defined-length sequence, read lazily.
+    expect_error("read_sequence_value", errc::unknown_vr, [&] {
+        parse::read_sequence_value(item.b.data(), item.size(), false, true, 0, read_options{});
+    });
+
+    // The same item inside a defined-length sequence of a file, read lazily as
+    // the bindings do: again core::error, never another exception.
+    writer w(false, true);
+    w.put(0x00080016u, "UI", "1.2.3.44");
+    const std::string value(item.b.begin(), item.b.end());
+    w.put(0x00081140u, "SQ", value);
+    returns_or_raises("read_dataset", [&] {
+        const dataset_index d = parse::read_dataset(w.b.data(), w.size(), false, true, read_options{}, nullptr);
+        for (const element& e : d.elements) {
+            if (e.tag != 0x00081140u || e.kind != value_kind::bytes) continue;
+            const bytes v(w.b.begin() + static_cast<std::ptrdiff_t>(e.value_offset),
+                          w.b.begin() + static_cast<std::ptrdiff_t>(e.value_offset + e.value_size));
+            returns_or_raises("read_sequence_value of (0008,1140)", [&] {
+                parse::read_sequence_value(v.data(), v.size(), e.implicit, e.little, e.value_tell, read_options{});
+            });
+        }
+    });
+
+    // At the top level of a bare dataset.
+    writer top(false, true);
+    top.put(0x00080005u, "QQ", "AB");
+    top.put(0x00100010u, "PN", "Doe^John");
+    expect_error("read_dataset", errc::unknown_vr, [&] {
+        parse::read_dataset(top.b.data(), top.size(), false, true, read_options{}, nullptr);
+    });
 }
 
 void test_implicit_sequences() {
@@ -1367,7 +1414,8 @@ int main() {
 #endif
     const std::function<void()> tests[] = {
         test_explicit_little, test_implicit_little,   test_explicit_big,   test_meta_and_transfer_syntax,
-        test_not_dicom_and_force, test_sequences,     test_implicit_sequences, test_depth_limit,
+        test_not_dicom_and_force, test_sequences,     test_implicit_sequences, test_unknown_charset_vr,
+        test_depth_limit,
         test_encapsulated_pixel_data, test_value_past_end, test_huge_lengths, test_truncation,
         test_corpus,
     };
@@ -1376,6 +1424,8 @@ int main() {
             test();
         } catch (const std::exception& e) {
             fail(std::string("uncaught exception: ") + e.what());
+        } catch (...) {
+            fail("uncaught exception of unknown type");
         }
     }
     if (failures) {

@@ -11,6 +11,7 @@ from turbodicom.encapsulated import frame_spans
 from turbodicom.encapsulated import frames as encapsulated_frames
 from turbodicom.errors import InvalidDicomError
 from turbodicom.reader import dcmread
+from turbodicom.scan import ScanResult, scan
 
-__all__ = ["InvalidDicomError", "dcmread", "encapsulated_frames", "frame_spans", "__version__"]
+__all__ = ["InvalidDicomError", "ScanResult", "dcmread", "encapsulated_frames", "frame_spans", "scan", "__version__"]
 __version__ = "0.1.0"

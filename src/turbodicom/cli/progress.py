@@ -116,6 +116,10 @@ class Progress:
         if now - self._last_draw >= self.min_interval:
             self._draw(now)
 
+    def update_to(self, count: int) -> None:
+        """Record that `count` steps are done in all (for work counted elsewhere)."""
+        self.update(count - self.count)
+
     def _draw(self, now: float) -> None:
         self._last_draw = now
         width = max(shutil.get_terminal_size((80, 24)).columns - 1, 20)

@@ -1,6 +1,8 @@
-#include "bindings/file_buffer.hpp"
+#include "core/file_buffer.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,14 +11,18 @@
 
 #include "core/error.hpp"
 
-namespace turbodicom::bindings {
+namespace turbodicom::core {
 
 namespace {
 // Below this size one read() is cheaper than setting up and tearing down a mapping.
 constexpr std::size_t map_threshold = 256 * 1024;
 }
 
-file_buffer::file_buffer(const std::string& path) {
+file_buffer::file_buffer(const std::string& path) { open_and_read(path, SIZE_MAX, true); }
+
+file_buffer::file_buffer(const std::string& path, std::size_t prefix) { open_and_read(path, prefix, false); }
+
+void file_buffer::open_and_read(const std::string& path, std::size_t prefix, bool may_map) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         core::raise(core::errc::io, 0, path + ": " + std::strerror(errno));
@@ -29,8 +35,9 @@ file_buffer::file_buffer(const std::string& path) {
         core::raise(core::errc::io, 0, path + ": " + std::strerror(e));
     }
     mtime_ = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ >= map_threshold) {
+    file_size_ = static_cast<std::size_t>(st.st_size);
+    size_ = std::min(file_size_, prefix);
+    if (may_map && size_ >= map_threshold) {
         void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p != MAP_FAILED) {
             data_ = static_cast<const std::uint8_t*>(p);
@@ -57,4 +64,4 @@ file_buffer::~file_buffer() {
     if (mapped_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }
 
-}  // namespace turbodicom::bindings
+}  // namespace turbodicom::core

@@ -1,0 +1,261 @@
+#include "scan/scan.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "core/bytes.hpp"
+#include "core/dictionary.hpp"
+#include "core/error.hpp"
+#include "core/file_buffer.hpp"
+#include "core/thread_pool.hpp"
+#include "parse/parser.hpp"
+
+namespace turbodicom::scan {
+namespace {
+
+using parse::dataset_index;
+using parse::element;
+using parse::value_kind;
+
+constexpr std::uint32_t specific_character_set = 0x00080005u;
+constexpr std::uint32_t pixel_representation = 0x00280103u;
+
+std::string vr_text(const element& e) {
+    if (e.has_vr) {
+        if (e.dictionary_vr) return e.dictionary_vr;
+        return std::string{static_cast<char>(e.vr >> 8), static_cast<char>(e.vr & 0xFF)};
+    }
+    if (const core::dict_entry* d = core::dictionary_lookup(e.tag)) return d->vr;
+    // Private creator elements (gggg,0010-00FF) are LO (PS3.5 7.8.1); other unknown tags UN.
+    const std::uint32_t element_number = e.tag & 0xFFFF;
+    if (((e.tag >> 16) & 1) && element_number >= 0x10 && element_number <= 0xFF) return "LO";
+    return "UN";
+}
+
+bool is_sequence_vr(const element& e) {
+    if (e.kind == value_kind::sequence) return true;
+    return vr_text(e) == "SQ";
+}
+
+// The last element of `parent` with `tag` (a later duplicate replaces an earlier one).
+std::int32_t find_element(const dataset_index& index, std::int32_t parent, std::uint32_t tag) {
+    std::int32_t found = -1;
+    for (std::size_t i = 0; i < index.elements.size(); ++i) {
+        const element& e = index.elements[i];
+        if (e.parent == parent && e.tag == tag) found = static_cast<std::int32_t>(i);
+    }
+    return found;
+}
+
+// The index of item `k` of sequence element `sequence` (-1: the items of a parsed sequence value).
+std::int32_t find_item(const dataset_index& index, std::int32_t sequence, std::int32_t k) {
+    std::int32_t seen = 0;
+    for (std::size_t i = 0; i < index.items.size(); ++i) {
+        if (index.items[i].sequence != sequence) continue;
+        if (seen++ == k) return static_cast<std::int32_t>(i);
+    }
+    return -1;
+}
+
+std::uint32_t count_items(const dataset_index& index, std::int32_t sequence) {
+    std::uint32_t n = 0;
+    for (const parse::item& it : index.items) n += it.sequence == sequence;
+    return n;
+}
+
+void resolve(const dataset_index& index, const std::uint8_t* data, std::size_t size, std::int32_t parent,
+             const tag_path& path, std::size_t step, const parse::read_options& options, found_value& out) {
+    const std::int32_t at = find_element(index, parent, path[step].tag);
+    if (at < 0) return;
+    const element& e = index.elements[static_cast<std::size_t>(at)];
+    if (step + 1 == path.size()) {
+        out.found = true;
+        out.vr = vr_text(e);
+        out.little = e.little;
+        out.implicit = e.implicit;
+        out.length = e.length;
+        if (e.kind == value_kind::sequence) {
+            out.sequence = true;
+            out.item_count = count_items(index, at);
+        } else if (e.kind == value_kind::bytes) {
+            out.has_value = true;
+            out.bytes.assign(reinterpret_cast<const char*>(data + e.value_offset), e.value_size);
+            if (out.vr == "SQ") {
+                out.sequence = true;
+                dataset_index items = parse::read_sequence_value(data + e.value_offset, e.value_size, e.implicit,
+                                                                 e.little, e.value_tell, options);
+                out.item_count = count_items(items, -1);
+            }
+        }
+        return;
+    }
+    if (!is_sequence_vr(e)) return;
+    if (e.kind == value_kind::sequence) {
+        const std::int32_t item = find_item(index, at, path[step].item);
+        if (item >= 0) resolve(index, data, size, item, path, step + 1, options, out);
+    } else if (e.kind == value_kind::bytes) {
+        // A sequence of defined length: parse its value now.
+        const std::uint8_t* value = data + e.value_offset;
+        dataset_index items = parse::read_sequence_value(value, e.value_size, e.implicit, e.little, e.value_tell,
+                                                         options);
+        const std::int32_t item = find_item(items, -1, path[step].item);
+        if (item >= 0) resolve(items, value, e.value_size, item, path, step + 1, options, out);
+    }
+}
+
+parse::read_options options_for(const std::vector<tag_path>& paths, const scan_options& scan) {
+    parse::read_options o;
+    o.force = scan.force;
+    o.has_specific_tags = true;
+    bool ambiguous = false;
+    std::uint32_t last = specific_character_set;
+    for (const tag_path& p : paths) {
+        if (p.empty()) continue;
+        o.specific_tags.push_back(p.front().tag);
+        last = std::max(last, p.front().tag);
+        const core::dict_entry* d = core::dictionary_lookup(p.back().tag);
+        if (d && std::strstr(d->vr, "US or SS")) ambiguous = true;
+    }
+    if (ambiguous) {
+        o.specific_tags.push_back(pixel_representation);
+        last = std::max(last, pixel_representation);
+    }
+    std::sort(o.specific_tags.begin(), o.specific_tags.end());
+    o.stop_after_tag = last;
+    return o;
+}
+
+file_result scan_one(const std::uint8_t* data, std::size_t size, const std::vector<tag_path>& paths,
+                     const parse::read_options& options, std::uint64_t* end = nullptr) {
+    file_result r;
+    r.values.resize(paths.size());
+    const parse::file_index f = parse::read_file(data, size, options);
+    if (end) *end = f.end_offset;
+    if (f.deflated) {
+        r.needs_python = true;
+        return r;
+    }
+    const dataset_index& index = f.dataset;
+    const std::int32_t charset = find_element(index, -1, specific_character_set);
+    if (charset >= 0 && index.elements[static_cast<std::size_t>(charset)].kind == value_kind::bytes) {
+        const element& c = index.elements[static_cast<std::size_t>(charset)];
+        r.has_charset = true;
+        r.charset.assign(reinterpret_cast<const char*>(data + c.value_offset), c.value_size);
+    }
+    const std::int32_t pixel_rep = find_element(index, -1, pixel_representation);
+    if (pixel_rep >= 0) {
+        const element& p = index.elements[static_cast<std::size_t>(pixel_rep)];
+        if (p.kind == value_kind::bytes && p.value_size == 2) {
+            r.pixel_representation = core::load_u16(data + p.value_offset, p.little);
+        }
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (!paths[i].empty()) resolve(index, data, size, -1, paths[i], 0, options, r.values[i]);
+    }
+    return r;
+}
+
+// Reads a file's first bytes, and all of it only when what was asked for lies beyond them.
+file_result scan_path(const std::string& path, const std::vector<tag_path>& paths, const parse::read_options& options) {
+    constexpr std::size_t prefix = 64 * 1024;
+    {
+        core::file_buffer head(path, prefix);
+        if (head.size() == head.file_size()) return scan_one(head.data(), head.size(), paths, options);
+        try {
+            std::uint64_t end = 0;
+            file_result r = scan_one(head.data(), head.size(), paths, options, &end);
+            if (end < head.size()) return r;  // stopped inside the prefix: everything asked for was there
+        } catch (const core::error&) {
+            // the prefix ended inside a structure: read the whole file
+        }
+    }
+    core::file_buffer whole(path);
+    return scan_one(whole.data(), whole.size(), paths, options);
+}
+
+}  // namespace
+
+file_result scan_buffer(const std::uint8_t* data, std::size_t size, const std::vector<tag_path>& paths,
+                        const scan_options& options) {
+    const parse::read_options parse_options = options_for(paths, options);
+    try {
+        return scan_one(data, size, paths, parse_options);
+    } catch (const core::error& e) {
+        file_result r;
+        r.error = e.what();
+        return r;
+    } catch (const std::exception& e) {
+        file_result r;
+        r.error = e.what();
+        return r;
+    }
+}
+
+std::vector<file_result> scan_files(const std::vector<std::string>& files, const std::vector<tag_path>& paths,
+                                    const scan_options& options, std::atomic<std::size_t>* done) {
+    std::vector<file_result> results(files.size());
+    const parse::read_options parse_options = options_for(paths, options);
+    core::parallel_for(
+        files.size(), options.workers,
+        [&](std::size_t i) {
+            file_result& r = results[i];
+            try {
+                r = scan_path(files[i], paths, parse_options);
+            } catch (const core::error& e) {
+                r = file_result{};
+                r.error = e.what();
+            } catch (const std::exception& e) {
+                r = file_result{};
+                r.error = e.what();
+            }
+        },
+        done);
+    return results;
+}
+
+std::vector<std::string> list_files(const std::string& root, bool recursive, std::vector<std::string>& errors) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    std::error_code ec;
+    const fs::file_status status = fs::symlink_status(root, ec);
+    if (ec || !fs::exists(status)) {
+        errors.push_back(root + ": no such file or directory");
+        return files;
+    }
+    if (!fs::is_directory(status)) {
+        if (fs::is_symlink(status) && fs::is_directory(fs::status(root, ec))) {
+            // a link to a directory given as the root: list what it points to
+        } else {
+            files.push_back(root);
+            return files;
+        }
+    }
+    auto visit = [&](const fs::directory_entry& entry) {
+        std::error_code entry_ec;
+        const fs::file_status s = entry.symlink_status(entry_ec);
+        if (entry_ec) {
+            errors.push_back(entry.path().string() + ": " + entry_ec.message());
+            return;
+        }
+        if (fs::is_directory(s)) return;
+        if (fs::is_symlink(s) && fs::is_directory(entry.status(entry_ec))) return;  // not followed
+        files.push_back(entry.path().string());
+    };
+    const auto opts = fs::directory_options::skip_permission_denied;
+    if (recursive) {
+        fs::recursive_directory_iterator it(root, opts, ec), end;
+        if (ec) errors.push_back(root + ": " + ec.message());
+        for (; !ec && it != end; it.increment(ec)) visit(*it);
+        if (ec) errors.push_back(root + ": " + ec.message());
+    } else {
+        fs::directory_iterator it(root, opts, ec), end;
+        if (ec) errors.push_back(root + ": " + ec.message());
+        for (; !ec && it != end; it.increment(ec)) visit(*it);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace turbodicom::scan
