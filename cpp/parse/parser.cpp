@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/bytes.hpp"
 #include "core/dictionary.hpp"
@@ -424,26 +425,30 @@ private:
         set_undefined_value(e, start, count, defer >= 0 && count >= static_cast<std::uint64_t>(defer));
     }
 
+    // Positions from which a walk over items is known not to reach a sequence
+    // delimiter. A crafted input can make every element walk the same long
+    // chain of items; remembering where walks failed keeps reading linear.
+    std::unordered_set<std::uint64_t> failed_walks_;
+
     bool read_encapsulated(const generator_state& g, element& e, std::uint64_t start, std::int64_t defer) {
         std::uint64_t count = 0;
+        std::vector<std::uint64_t> visited;
+        auto fail = [&] {
+            for (std::uint64_t p : visited) failed_walks_.insert(p << 1 | (g.little ? 1 : 0));
+            pos = start;
+            return false;
+        };
         for (;;) {
+            if (failed_walks_.count(pos << 1 | (g.little ? 1 : 0))) return fail();
+            visited.push_back(pos);
             const std::uint8_t* t;
-            if (take(4, t) < 4) {
-                pos = start;
-                return false;
-            }
+            if (take(4, t) < 4) return fail();
             count += 4;
             const std::uint32_t tag = load_tag(t, g.little);
             if (tag == sequence_delimitation_tag) break;
-            if (tag != item_tag) {
-                pos = start;
-                return false;
-            }
+            if (tag != item_tag) return fail();
             const std::uint8_t* l;
-            if (take(4, l) < 4) {
-                pos = start;
-                return false;
-            }
+            if (take(4, l) < 4) return fail();
             count += 4;
             const std::uint32_t length = load_u32(l, g.little);
             pos += length;
@@ -642,7 +647,11 @@ dataset_index read_sequence_value(const std::uint8_t* data, std::size_t size, bo
     dataset_index out;
     out.implicit = implicit;
     reader r(data, size, options, out);
-    r.read_sequence(-1, implicit, little, static_cast<std::uint32_t>(std::min<std::size_t>(size, 0xFFFFFFFEu)), 1);
+    try {
+        r.read_sequence(-1, implicit, little, static_cast<std::uint32_t>(std::min<std::size_t>(size, 0xFFFFFFFEu)), 1);
+    } catch (const unknown_charset_vr& e) {
+        core::raise(errc::unknown_vr, e.offset, "Specific Character Set (0008,0005) has an unknown VR");
+    }
     return out;
 }
 

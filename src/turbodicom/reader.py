@@ -126,7 +126,12 @@ def _assemble(built: tuple, parent_encoding: Any, name: str) -> tuple[dict, bool
     # where its sequence starts.
     encodings: dict[int, Any] = {0: parent_encoding}
     item_datasets: dict[int, Dataset] = {}
-    for dict_index, _tag, _vr, _tell, item_ids, charset in sequences:
+    kept = []
+    for entry in sequences:
+        dict_index, _tag, _vr, _tell, item_ids, charset = entry
+        if dict_index not in encodings:
+            continue  # inside a sequence that a later element with the same tag replaced
+        kept.append(entry)
         if charset is not None:
             encoding = convert_encodings(convert_string(charset or b"", True))
         else:
@@ -144,7 +149,7 @@ def _assemble(built: tuple, parent_encoding: Any, name: str) -> tuple[dict, bool
             state["file_tell"] = item_tell
             item_datasets[k] = ds
     # Bottom-up: inner sequences are complete before the items that hold them.
-    for dict_index, tag, vr, tell, item_ids, _charset in reversed(sequences):
+    for dict_index, tag, vr, tell, item_ids, _charset in reversed(kept):
         for k in item_ids:
             ds = item_datasets[k]
             ds.__dict__["_read_charset"] = _own_encoding(dicts[k], encodings[k])
