@@ -11,6 +11,7 @@
 #include "core/file_buffer.hpp"
 #include "core/thread_pool.hpp"
 #include "parse/parser.hpp"
+#include "scan/values.hpp"
 
 namespace turbodicom::scan {
 namespace {
@@ -22,15 +23,25 @@ using parse::value_kind;
 constexpr std::uint32_t specific_character_set = 0x00080005u;
 constexpr std::uint32_t pixel_representation = 0x00280103u;
 
+// Private creator elements (gggg,0010-00FF) are LO (PS3.5 7.8.1).
+bool is_private_creator(std::uint32_t tag) {
+    const std::uint32_t element_number = tag & 0xFFFF;
+    return element_number >= 0x10 && element_number <= 0xFF;
+}
+
 std::string vr_text(const element& e) {
     if (e.has_vr) {
         if (e.dictionary_vr) return e.dictionary_vr;
+        // pydicom reads UN of a standard tag with its dictionary VR (replace_un_with_known_vr)
+        const bool standard = ((e.tag >> 16) & 1) == 0;
+        if (e.vr == parse::vr_code('U', 'N') && standard && e.value_size < 0xFFFF) {
+            if (const core::dict_entry* d = core::dictionary_lookup(e.tag)) return d->vr;
+        }
+        if (e.vr == parse::vr_code('U', 'N') && !standard && is_private_creator(e.tag)) return "LO";
         return std::string{static_cast<char>(e.vr >> 8), static_cast<char>(e.vr & 0xFF)};
     }
     if (const core::dict_entry* d = core::dictionary_lookup(e.tag)) return d->vr;
-    // Private creator elements (gggg,0010-00FF) are LO (PS3.5 7.8.1); other unknown tags UN.
-    const std::uint32_t element_number = e.tag & 0xFFFF;
-    if (((e.tag >> 16) & 1) && element_number >= 0x10 && element_number <= 0xFF) return "LO";
+    if (((e.tag >> 16) & 1) && is_private_creator(e.tag)) return "LO";
     return "UN";
 }
 
@@ -49,8 +60,16 @@ std::int32_t find_element(const dataset_index& index, std::int32_t parent, std::
     return found;
 }
 
+std::uint32_t count_items(const dataset_index& index, std::int32_t sequence) {
+    std::uint32_t n = 0;
+    for (const parse::item& it : index.items) n += it.sequence == sequence;
+    return n;
+}
+
 // The index of item `k` of sequence element `sequence` (-1: the items of a parsed sequence value).
 std::int32_t find_item(const dataset_index& index, std::int32_t sequence, std::int32_t k) {
+    if (k < 0) k += static_cast<std::int32_t>(count_items(index, sequence));  // from the end, as in Python
+    if (k < 0) return -1;
     std::int32_t seen = 0;
     for (std::size_t i = 0; i < index.items.size(); ++i) {
         if (index.items[i].sequence != sequence) continue;
@@ -59,11 +78,6 @@ std::int32_t find_item(const dataset_index& index, std::int32_t sequence, std::i
     return -1;
 }
 
-std::uint32_t count_items(const dataset_index& index, std::int32_t sequence) {
-    std::uint32_t n = 0;
-    for (const parse::item& it : index.items) n += it.sequence == sequence;
-    return n;
-}
 
 void resolve(const dataset_index& index, const std::uint8_t* data, std::size_t size, std::int32_t parent,
              const tag_path& path, std::size_t step, const parse::read_options& options, found_value& out) {
@@ -175,13 +189,23 @@ file_result scan_path(const std::string& path, const std::vector<tag_path>& path
     return scan_one(whole.data(), whole.size(), paths, options);
 }
 
+void decode_all(file_result& r, const scan_options& options) {
+    const charset_kind charset = !r.has_charset                             ? charset_kind::none
+                                 : options.ascii_charsets.count(r.charset) ? charset_kind::ascii
+                                                                           : charset_kind::other;
+    r.cells.reserve(r.values.size());
+    for (const found_value& v : r.values) r.cells.push_back(decode(v, r.pixel_representation, charset));
+}
+
 }  // namespace
 
 file_result scan_buffer(const std::uint8_t* data, std::size_t size, const std::vector<tag_path>& paths,
                         const scan_options& options) {
     const parse::read_options parse_options = options_for(paths, options);
     try {
-        return scan_one(data, size, paths, parse_options);
+        file_result r = scan_one(data, size, paths, parse_options);
+        if (options.decode) decode_all(r, options);
+        return r;
     } catch (const core::error& e) {
         file_result r;
         r.error = e.what();
@@ -203,6 +227,7 @@ std::vector<file_result> scan_files(const std::vector<std::string>& files, const
             file_result& r = results[i];
             try {
                 r = scan_path(files[i], paths, parse_options);
+                if (options.decode) decode_all(r, options);
             } catch (const core::error& e) {
                 r = file_result{};
                 r.error = e.what();

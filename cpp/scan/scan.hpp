@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace turbodicom::scan {
@@ -31,6 +32,25 @@ struct found_value {
     std::string bytes;
 };
 
+// A value decoded into plain values, following pydicom's converters (scan/values.hpp).
+struct cell {
+    enum class kind : std::uint8_t {
+        none,      // absent, or pydicom's None for an empty value
+        integer,   // i
+        real,      // d
+        text,      // s (Latin-1 bytes, one char per byte)
+        bytes,     // s
+        list,      // items
+        python,    // needs pydicom: convert from the raw value
+    };
+    kind k = kind::none;
+    std::int64_t i = 0;
+    bool is_unsigned = false;  // i holds a uint64 (UV values above INT64_MAX)
+    double d = 0;
+    std::string s;
+    std::vector<cell> items;
+};
+
 struct file_result {
     std::string error;           // empty when the file was read
     bool needs_python = false;   // deflated: to be read through Python's zlib
@@ -38,11 +58,15 @@ struct file_result {
     bool has_charset = false;
     std::string charset;         // the top-level (0008,0005) value
     int pixel_representation = -1;    // (0028,0103), for VRs "US or SS"
+    std::vector<cell> cells;          // decoded values, with scan_options::decode
 };
 
 struct scan_options {
     unsigned workers = 0;  // 0: one per core
     bool force = false;    // read files without the preamble and 'DICM'
+    bool decode = false;   // also decode the values (file_result::cells)
+    // Specific Character Set values (as stored) under which 7-bit text is ASCII.
+    std::unordered_set<std::string> ascii_charsets;
 };
 
 // Reads `files`; results are in the same order. `done` counts finished files.

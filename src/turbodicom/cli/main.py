@@ -17,6 +17,8 @@ from collections.abc import Sequence
 #: Subcommand modules, in the order ``turbodicom --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "turbodicom.cli.demo",
+    "turbodicom.cli.dump",
+    "turbodicom.cli.scan",
 )
 
 
