@@ -1,5 +1,7 @@
 #include "scan/values.hpp"
 
+#include "core/text.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -112,70 +114,18 @@ cell text(const char* b, const char* e) {
     return c;
 }
 
-// Python's str.rstrip(" \0"), str.strip() and str.split("\\") on single-byte text.
-void rstrip_space_nul(const char* b, const char*& e) {
-    while (e > b && (e[-1] == ' ' || e[-1] == '\0')) --e;
-}
-bool is_py_space(unsigned char c) {
-    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xA0;
-}
-void strip_ws(const char*& b, const char*& e) {
-    while (b < e && is_py_space(static_cast<unsigned char>(*b))) ++b;
-    while (e > b && is_py_space(static_cast<unsigned char>(e[-1]))) --e;
-}
-std::vector<std::pair<const char*, const char*>> split(const char* b, const char* e) {
-    std::vector<std::pair<const char*, const char*>> parts;
-    const char* start = b;
-    for (const char* p = b; p < e; ++p) {
-        if (*p == '\\') {
-            parts.emplace_back(start, p);
-            start = p + 1;
-        }
-    }
-    parts.emplace_back(start, e);
-    return parts;
-}
+using core::rstrip_space_nul;
+using core::strip_ws;
+using core::valid_ds;
 
-bool digit(char c) { return c >= '0' && c <= '9'; }
-
-// ^ *[+\-]?\d+ *$ with at most 15 digits, so that the value is exactly a
-// double too (pydicom makes larger ones floats).
+// IS values that are exactly a double too (pydicom makes larger ones floats).
 bool valid_is(const char* b, const char* e) {
-    const char* p = b;
-    while (p < e && *p == ' ') ++p;
-    if (p < e && (*p == '+' || *p == '-')) ++p;
-    const char* d = p;
-    while (p < e && digit(*p)) ++p;
-    if (p == d || p - d > 15) return false;
-    while (p < e && *p == ' ') ++p;
-    return p == e;
+    long digits = 0;
+    return core::valid_is(b, e, &digits) && digits <= 15;
 }
 
-// ^ *[+\-]?(\d+|\d+\.\d*|\.\d+)([eE][+\-]?\d+)? *$: what float() reads exactly as pydicom does.
-bool valid_ds(const char* b, const char* e) {
-    const char* p = b;
-    while (p < e && *p == ' ') ++p;
-    if (p < e && (*p == '+' || *p == '-')) ++p;
-    const char* s = p;
-    while (p < e && digit(*p)) ++p;
-    const bool int_digits = p > s;
-    if (p < e && *p == '.') {
-        ++p;
-        const char* f = p;
-        while (p < e && digit(*p)) ++p;
-        if (!int_digits && p == f) return false;
-    } else if (!int_digits) {
-        return false;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        ++p;
-        if (p < e && (*p == '+' || *p == '-')) ++p;
-        const char* x = p;
-        while (p < e && digit(*p)) ++p;
-        if (p == x) return false;
-    }
-    while (p < e && *p == ' ') ++p;
-    return p == e;
+std::vector<std::pair<const char*, const char*>> split(const char* b, const char* e) {
+    return core::split_backslash(b, e);
 }
 
 bool plain_ascii(const std::string& s) {
