@@ -133,8 +133,10 @@ void register_scan(py::module_& m) {
                     if (!value && c < r.cells.size()) {
                         const found_value& v = r.values[c];
                         py::object charset = r.has_charset ? py::object(py::bytes(r.charset)) : py::object(py::none());
+                        py::object creator = v.has_private_creator ? py::object(py::bytes(v.private_creator))
+                                                                   : py::object(py::none());
                         fallbacks.append(py::make_tuple(c, i, v.vr, py::bytes(v.bytes), v.little, v.implicit,
-                                                        v.length, charset));
+                                                        v.length, charset, creator));
                     }
                     if (!value) {
                         Py_INCREF(Py_None);

@@ -90,9 +90,20 @@ void resolve(const dataset_index& index, const std::uint8_t* data, std::size_t s
         out.little = e.little;
         out.implicit = e.implicit;
         out.length = e.length;
+        if (out.vr == "UN" && ((e.tag >> 16) & 1) && (e.tag & 0xFF00)) {
+            const std::uint32_t creator_tag = (e.tag & 0xFFFF0000u) | ((e.tag >> 8) & 0xFF);
+            const std::int32_t creator = find_element(index, parent, creator_tag);
+            if (creator >= 0 && index.elements[static_cast<std::size_t>(creator)].kind == value_kind::bytes) {
+                const element& c = index.elements[static_cast<std::size_t>(creator)];
+                out.has_private_creator = true;
+                out.private_creator.assign(reinterpret_cast<const char*>(data + c.value_offset), c.value_size);
+            }
+        }
         if (e.kind == value_kind::sequence) {
             out.sequence = true;
             out.item_count = count_items(index, at);
+        } else if (e.kind == value_kind::none && out.vr == "SQ") {
+            out.sequence = true;  // empty
         } else if (e.kind == value_kind::bytes) {
             out.has_value = true;
             out.bytes.assign(reinterpret_cast<const char*>(data + e.value_offset), e.value_size);
@@ -127,8 +138,11 @@ parse::read_options options_for(const std::vector<tag_path>& paths, const scan_o
     std::uint32_t last = specific_character_set;
     for (const tag_path& p : paths) {
         if (p.empty()) continue;
-        o.specific_tags.push_back(p.front().tag);
-        last = std::max(last, p.front().tag);
+        const std::uint32_t tag = p.front().tag;
+        o.specific_tags.push_back(tag);
+        last = std::max(last, tag);
+        // A private element's creator names its VR when the file does not.
+        if (((tag >> 16) & 1) && (tag & 0xFF00)) o.specific_tags.push_back((tag & 0xFFFF0000u) | ((tag >> 8) & 0xFF));
         const core::dict_entry* d = core::dictionary_lookup(p.back().tag);
         if (d && std::strstr(d->vr, "US or SS")) ambiguous = true;
     }

@@ -30,6 +30,9 @@ struct found_value {
     std::uint32_t item_count = 0;
     bool has_value = false;      // false: pydicom's empty value (None)
     std::string bytes;
+    // A private element of unknown VR: its creator's value, for pydicom's private dictionary.
+    bool has_private_creator = false;
+    std::string private_creator;
 };
 
 // A value decoded into plain values, following pydicom's converters (scan/values.hpp).

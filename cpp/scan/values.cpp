@@ -151,6 +151,8 @@ cell decode(const found_value& v, int pixel_representation, charset_kind charset
         out.i = v.item_count;
         return out;
     }
+    // pydicom looks the VR of a private element up by its creator.
+    if (v.has_private_creator) return python_needed();
     char format = 0;
     const family f = family_of(v.vr, pixel_representation, format);
     if (f == family::other) return python_needed();

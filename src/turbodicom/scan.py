@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydicom.charset import convert_encodings, python_encoding
-from pydicom.datadict import dictionary_keyword, keyword_dict
+from pydicom.datadict import dictionary_keyword, keyword_dict, private_dictionary_VR
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as PydicomSequence
@@ -103,9 +103,9 @@ _ASCII_CHARSETS = _ascii_charsets()
 
 def _plain(value: Any) -> Any:
     """pydicom's value as a plain Python value."""
+    if isinstance(value, PydicomSequence):  # not a list or a MultiValue in pydicom 3
+        return len(value)
     if isinstance(value, (MultiValue, list, tuple)) and not isinstance(value, (str, bytes)):
-        if isinstance(value, PydicomSequence):
-            return len(value)
         return [_plain(v) for v in value]
     if isinstance(value, PersonName):
         return str(value)
@@ -126,16 +126,28 @@ def _plain(value: Any) -> Any:
 
 
 def _convert_with_pydicom(tag: int, vr: str, data: bytes, little: bool, implicit: bool, length: int,
-                          charset: bytes | None) -> Any:
+                          charset: bytes | None, creator: bytes | None = None) -> Any:
     encodings = None
     if charset is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             encodings = convert_encodings(convert_string(charset, True))
+    if creator is not None:
+        # pydicom's VR for a private element: from its private dictionary, by creator
+        name = creator.decode("latin-1").rstrip(" \0")
+        try:
+            vr = private_dictionary_VR(tag, name)
+        except KeyError:
+            vr = "UN"
+        if " or " in vr:
+            vr = "UN"
     raw = RawDataElement(BaseTag(tag), vr or None, length, data, 0, implicit, little)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _plain(convert_raw_data_element(raw, encoding=encodings).value)
+        element = convert_raw_data_element(raw, encoding=encodings)
+    if element.VR == "SQ":  # an empty sequence converts to a plain list: its item count either way
+        return len(element.value)
+    return _plain(element.value)
 
 
 class ScanResult:
@@ -268,10 +280,10 @@ def scan(
             reporter.update_to(len(files))
             reporter.close()
 
-    for column, row, vr, data, little, implicit, length, charset in fallbacks:
+    for column, row, vr, data, little, implicit, length, charset, creator in fallbacks:
         tag = parsed[column][1][-1][0]
         try:
-            columns[column][row] = _convert_with_pydicom(tag, vr, data, little, implicit, length, charset)
+            columns[column][row] = _convert_with_pydicom(tag, vr, data, little, implicit, length, charset, creator)
         except Exception as exc:  # noqa: BLE001 - a value pydicom cannot convert
             columns[column][row] = None
             if errors[row] is None:

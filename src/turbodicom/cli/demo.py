@@ -10,7 +10,13 @@ with ``force=True``, as pydicom needs.
 
 Then both libraries are timed on the same files (header-only and full reads,
 best of a few rounds) and on reading CT_small.dcm and accessing ten attributes,
-``--repeat`` times. The exit status is 1 if any file disagrees.
+``--repeat`` times.
+
+Last, :func:`turbodicom.scan` reads eight attributes of every file into a table
+(a few rows are shown, one per modality); its values are checked against a
+loop of ``pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags,
+force=True)`` and both are timed (best of a few rounds). The exit status is 1
+if any file or scanned value disagrees.
 """
 
 from __future__ import annotations
@@ -40,6 +46,20 @@ ATTRIBUTES = (
     "ImagePositionPatient",
     "PixelSpacing",
 )
+#: What the scan part of the demo reads from every file, and how its table heads them.
+SCAN_TAGS = {
+    "PatientID": "PatientID",
+    "Modality": "Modality",
+    "StudyDate": "StudyDate",
+    "Rows": "Rows",
+    "Columns": "Columns",
+    "NumberOfFrames": "Frames",
+    "BitsAllocated": "Bits",
+    "PhotometricInterpretation": "Photometric",
+}
+SCAN_ROWS = 4  # rows of the scan table shown
+SCAN_CELL = 14  # characters of a cell shown
+SCAN_FILE_CELL = 20  # characters of a file name shown
 SAMPLE = "CT_small.dcm"
 ROUNDS = 5  # timed passes over the test files per library and read mode; the best one counts
 DEFAULT_REPEAT = 200
@@ -257,6 +277,81 @@ def run_timings(files: Sequence[DemoFile], readers: dict[str, Reader], repeat: i
     return timings
 
 
+# -- scan ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanCheck:
+    result: Any                # the turbodicom.scan ScanResult
+    disagreements: list[str]   # names of the files whose values differ from pydicom's
+    seconds: dict[str, float]  # "turbodicom" / "pydicom" -> best seconds per pass
+
+
+def _pydicom_values(paths: Sequence[str]) -> list[Any]:
+    """The scan's values read by a pydicom loop: a list per file, or the exception raised."""
+    import pydicom
+
+    from turbodicom.scan import _plain
+
+    tags = list(SCAN_TAGS)
+    values: list[Any] = []
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags, force=True)
+            values.append([_plain(ds.get(keyword)) for keyword in tags])
+        except Exception as exc:
+            values.append(exc)
+    return values
+
+
+def check_scan(files: Sequence[DemoFile]) -> ScanCheck:
+    """Scan `files` with turbodicom and pydicom, compare the values and time both."""
+    import turbodicom
+
+    paths = [f.path for f in files]
+    tags = list(SCAN_TAGS)
+    best = {"turbodicom": float("inf"), "pydicom": float("inf")}
+    with Progress(ROUNDS * 2, "timing scan", unit="pass") as bar:
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            result = turbodicom.scan(paths, tags, force=True)
+            best["turbodicom"] = min(best["turbodicom"], time.perf_counter() - start)
+            start = time.perf_counter()
+            reference = _pydicom_values(paths)
+            best["pydicom"] = min(best["pydicom"], time.perf_counter() - start)
+            bar.update(2)
+    disagreements = []
+    for demo_file, row, theirs in zip(files, result.to_pylist(), reference):
+        ours = [row[keyword] for keyword in tags] if row["error"] is None else None
+        if isinstance(theirs, Exception) != (ours is None) or (ours is not None and ours != theirs):
+            disagreements.append(demo_file.name)
+    return ScanCheck(result, disagreements, best)
+
+
+def _cell(value: Any, width: int = SCAN_CELL) -> str:
+    if value is None:
+        return ""
+    text = "\\".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return text if len(text) <= width else text[: width - 2] + ".."
+
+
+def scan_table(result: Any) -> list[str]:
+    """A few rows of the scan (the first file of each modality), as aligned text."""
+    rows, modalities = [], set()
+    for row in result.to_pylist():
+        if row["error"] is None and row["Modality"] and row["Modality"] not in modalities:
+            modalities.add(row["Modality"])
+            rows.append([_cell(os.path.basename(row["path"]), SCAN_FILE_CELL),
+                         *(_cell(row[k]) for k in SCAN_TAGS)])
+        if len(rows) == SCAN_ROWS:
+            break
+    table = [["file", *SCAN_TAGS.values()], *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    numeric = [all(r[i].isdigit() or not r[i] for r in rows) for i in range(len(widths))]
+    return ["  " + "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(r, widths, numeric)).rstrip()
+            for r in table]
+
+
 # -- report -------------------------------------------------------------------------------------
 
 
@@ -280,6 +375,7 @@ def run(args: argparse.Namespace) -> int:
         agreement = check_agreement(files, turbodicom.dcmread, pydicom.dcmread)
         timings = run_timings(files, {"pydicom": pydicom.dcmread, "turbodicom": turbodicom.dcmread},
                               args.repeat)
+        scanned = check_scan(files)
 
     forced = sum(f.force for f in files)
     bad_files = {name for name, _ in agreement.disagreements}
@@ -295,6 +391,16 @@ def run(args: argparse.Namespace) -> int:
     ]
     for name, problem in agreement.disagreements:
         lines.append(f"  DIFFERS  {name}: {problem}")
+    errors = sum(e is not None for e in scanned.result["error"])
+    lines += [
+        f"Scan     turbodicom.scan(files, {len(SCAN_TAGS)} tags, force=True): {len(scanned.result)} files, "
+        f"{errors} errors; values equal to",
+        f"         a pydicom loop's for {len(files) - len(scanned.disagreements)} of {len(files)}. "
+        "The first file of each modality:",
+        *scan_table(scanned.result),
+    ]
+    lines += [f"  DIFFERS  {name}: scanned values" for name in scanned.disagreements]
+    timings.append(Timing(f"scan, {len(SCAN_TAGS)} tags", len(files), scanned.seconds))
     lines += [
         "",
         f"Timing                      {'pydicom':>19}  {'turbodicom':>19}",
@@ -308,9 +414,11 @@ def run(args: argparse.Namespace) -> int:
         )
     lines += [
         f"  best of {ROUNDS} passes over the files; {SAMPLE} read + {len(ATTRIBUTES)} attributes "
-        f"{args.repeat} times",
+        f"{args.repeat} times;",
+        "  scan: turbodicom.scan vs pydicom.dcmread(stop_before_pixels=True, specific_tags=tags) per file",
         "",
     ]
+    bad_files |= set(scanned.disagreements)
     elapsed = time.perf_counter() - started
     if bad_files:
         lines.append(f"FAILED: {len(bad_files)} of {len(files)} files disagree with pydicom ({elapsed:.1f} s)")

@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
             message = str(exc) if isinstance(exc, turbodicom.InvalidDicomError) else f"{type(exc).__name__}: {exc}"
             if isinstance(exc, OSError) and exc.strerror:
                 message = exc.strerror
+            if getattr(exc, "reason", None) == "not DICOM" and not args.force:
+                message = message.replace("Use force=True to force reading.", "").rstrip()
+                message += " (--force reads it anyway)"
             print(f"turbodicom dump: {args.file}: {message}", file=sys.stderr)
             return 1
     seen = set()
@@ -352,7 +355,7 @@ def _pixel_summary(ds: Any, elem: Any, length: int | str) -> str:
         frames = int(frames)
     except (TypeError, ValueError):
         frames = 1
-    shape = f"{ds.get('Rows', '?')}x{ds.get('Columns', '?')}"
+    shape = f"{ds.get('Rows', '?')} rows x {ds.get('Columns', '?')} columns"
     samples = ds.get("SamplesPerPixel", 1)
     bits = ds.get("BitsAllocated", "?")
     frame_text = f"{frames} frame{'s' if frames != 1 else ''}"
@@ -367,7 +370,7 @@ def _pixel_summary(ds: Any, elem: Any, length: int | str) -> str:
             fragments = f" in {count} fragment{'s' if count != 1 else ''}"
         except Exception:  # noqa: BLE001 - fragments that cannot be indexed: summary only
             pass
-        return f"(encapsulated {label}: {frame_text}{fragments} of {shape})"
+        return f"(encapsulated {label}: {frame_text}{fragments}, {shape})"
     size = length if isinstance(length, int) else len(elem.value or b"")
-    return f"({label}: {frame_text} of {shape}, {samples} sample{'s' if samples != 1 else ''}, " \
+    return f"({label}: {frame_text}, {shape}, {samples} sample{'s' if samples != 1 else ''}, " \
            f"{bits} bits, {size} bytes)"

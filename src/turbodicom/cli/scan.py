@@ -95,7 +95,7 @@ def _check(args: argparse.Namespace) -> tuple[list[str], str]:
         try:
             names.append(parse_tag_path(tag)[0])
         except (ValueError, TypeError) as exc:
-            raise UsageError(f"--tags: {exc}") from None
+            raise UsageError(f"--tags: {exc}{_suggestion(tag)}") from None
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise UsageError(f"--tags names {', '.join(duplicates)} twice")
@@ -121,6 +121,16 @@ def _check(args: argparse.Namespace) -> tuple[list[str], str]:
     if not os.path.lexists(args.source):
         raise UsageError(f"{args.source}: no such file or directory")
     return tags, FORMATS[extension]
+
+
+def _suggestion(tag: str) -> str:
+    import difflib
+
+    from pydicom.datadict import keyword_dict
+
+    name = tag.split(".")[-1].split("[")[0].strip()
+    close = difflib.get_close_matches(name, list(keyword_dict), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close and close[0] != name else ""
 
 
 def run(args: argparse.Namespace) -> int:
