@@ -185,10 +185,11 @@ file_result scan_one(const std::uint8_t* data, std::size_t size, const std::vect
     return r;
 }
 
-// Reads a file's first bytes, and all of it only when what was asked for lies beyond them.
+// Reads a file's first bytes, then more only when what was asked for lies
+// beyond them: most headers end within a few kilobytes, and copying the rest
+// of a file would be most of the work.
 file_result scan_path(const std::string& path, const std::vector<tag_path>& paths, const parse::read_options& options) {
-    constexpr std::size_t prefix = 64 * 1024;
-    {
+    for (const std::size_t prefix : {std::size_t{8} << 10, std::size_t{256} << 10}) {
         core::file_buffer head(path, prefix);
         if (head.size() == head.file_size()) return scan_one(head.data(), head.size(), paths, options);
         try {
@@ -196,7 +197,7 @@ file_result scan_path(const std::string& path, const std::vector<tag_path>& path
             file_result r = scan_one(head.data(), head.size(), paths, options, &end);
             if (end < head.size()) return r;  // stopped inside the prefix: everything asked for was there
         } catch (const core::error&) {
-            // the prefix ended inside a structure: read the whole file
+            // the prefix ended inside a structure: read more
         }
     }
     core::file_buffer whole(path);
