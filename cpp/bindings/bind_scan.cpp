@@ -72,9 +72,15 @@ void register_scan(py::module_& m) {
                 py::gil_scoped_release release;
                 files = scan::list_files(root, recursive, errors);
             }
-            return py::make_tuple(files, errors);
+            // File names are bytes: they need not be valid UTF-8 (os.fsdecode them).
+            py::list names;
+            for (const std::string& f : files) names.append(py::bytes(f));
+            py::list problems;
+            for (const std::string& e : errors) problems.append(py::bytes(e));
+            return py::make_tuple(names, problems);
         },
-        py::arg("root"), py::arg("recursive"), "Regular files under root, sorted, and the directories that failed.");
+        py::arg("root"), py::arg("recursive"),
+        "Regular files under root (bytes paths), sorted, and the directories that failed.");
 
     m.def(
         "scan_files",
@@ -124,7 +130,11 @@ void register_scan(py::module_& m) {
             py::list fallbacks;
             for (std::size_t i = 0; i < n; ++i) {
                 const scan::file_result& r = results[i];
-                if (!r.error.empty()) errors[i] = py::str(r.error);
+                // Messages may quote file names, which need not be UTF-8.
+                if (!r.error.empty()) {
+                    errors[i] = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+                        r.error.data(), static_cast<Py_ssize_t>(r.error.size()), "surrogateescape"));
+                }
                 else errors[i] = py::none();
                 if (r.needs_python) needs_python.append(i);
                 for (std::size_t c = 0; c < paths.size(); ++c) {
@@ -132,7 +142,7 @@ void register_scan(py::module_& m) {
                     if (!value && PyErr_Occurred()) throw py::error_already_set();
                     if (!value && c < r.cells.size()) {
                         const found_value& v = r.values[c];
-                        py::object charset = r.has_charset ? py::object(py::bytes(r.charset)) : py::object(py::none());
+                        py::object charset = v.has_charset ? py::object(py::bytes(v.charset)) : py::object(py::none());
                         py::object creator = v.has_private_creator ? py::object(py::bytes(v.private_creator))
                                                                    : py::object(py::none());
                         fallbacks.append(py::make_tuple(c, i, v.vr, py::bytes(v.bytes), v.little, v.implicit,

@@ -55,6 +55,7 @@ struct dataset_index {
     std::vector<element> elements;     // in stream order; parents before children
     std::vector<item> items;           // in stream order
     bool implicit = false;             // encoding of the top-level elements after VR detection
+    bool stopped = false;              // the top level ended at a stop condition, before the end of the input
     std::vector<std::string> warnings; // what pydicom would warn about, in order
     // Every Specific Character Set value the reader met, in order, including
     // those of datasets later dropped: pydicom decodes each one as it reads it.

@@ -317,6 +317,7 @@ private:
             if ((g.stop != stop_rule::none && should_stop(g.stop, e.tag)) ||
                 (g.top_level && e.tag > options_.stop_after_tag)) {
                 pos = e.value_tell - (long_explicit ? 12 : 8);
+                if (g.top_level) out_.stopped = true;
                 return false;
             }
             if (e.length != undefined_length) {

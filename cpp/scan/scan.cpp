@@ -42,6 +42,7 @@ std::string vr_text(const element& e) {
     }
     if (const core::dict_entry* d = core::dictionary_lookup(e.tag)) return d->vr;
     if (((e.tag >> 16) & 1) && is_private_creator(e.tag)) return "LO";
+    if ((e.tag & 0xFFFF) == 0) return "UL";  // group lengths
     return "UN";
 }
 
@@ -79,8 +80,18 @@ std::int32_t find_item(const dataset_index& index, std::int32_t sequence, std::i
 }
 
 
+// A dataset's own Specific Character Set replaces the one it inherits (pydicom's _read_charset).
+void own_charset(const dataset_index& index, const std::uint8_t* data, std::int32_t parent, found_value& out) {
+    const std::int32_t at = find_element(index, parent, specific_character_set);
+    if (at < 0) return;
+    const element& c = index.elements[static_cast<std::size_t>(at)];
+    out.has_charset = true;
+    out.charset.assign(reinterpret_cast<const char*>(data + c.value_offset), c.kind == value_kind::bytes ? c.value_size : 0);
+}
+
 void resolve(const dataset_index& index, const std::uint8_t* data, std::size_t size, std::int32_t parent,
              const tag_path& path, std::size_t step, const parse::read_options& options, found_value& out) {
+    own_charset(index, data, parent, out);
     const std::int32_t at = find_element(index, parent, path[step].tag);
     if (at < 0) return;
     const element& e = index.elements[static_cast<std::size_t>(at)];
@@ -155,12 +166,30 @@ parse::read_options options_for(const std::vector<tag_path>& paths, const scan_o
     return o;
 }
 
+// The meta group values pydicom converts while reading (dcmread fails on them).
+void check_meta(const parse::file_index& f) {
+    for (const element& e : f.meta.elements) {
+        if (e.parent >= 0) continue;
+        const std::string vr = vr_text(e);
+        if (e.tag == 0x00020000u && vr == "UL" && e.kind == value_kind::bytes && e.value_size % 4 != 0) {
+            core::raise(core::errc::bad_length, e.value_tell, "File Meta Information Group Length is not 4 bytes");
+        }
+        static const std::string known =
+            " AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV ";
+        if (e.has_vr && !e.dictionary_vr && (e.tag == 0x00020000u || e.tag == 0x00020010u) &&
+            known.find(" " + vr + " ") == std::string::npos) {
+            core::raise(core::errc::unknown_vr, e.value_tell, "meta element with an unknown VR");
+        }
+    }
+}
+
 file_result scan_one(const std::uint8_t* data, std::size_t size, const std::vector<tag_path>& paths,
-                     const parse::read_options& options, std::uint64_t* end = nullptr) {
+                     const parse::read_options& options, bool* stopped = nullptr) {
     file_result r;
     r.values.resize(paths.size());
     const parse::file_index f = parse::read_file(data, size, options);
-    if (end) *end = f.end_offset;
+    if (stopped) *stopped = f.dataset.stopped;
+    check_meta(f);
     if (f.deflated) {
         r.needs_python = true;
         return r;
@@ -193,9 +222,9 @@ file_result scan_path(const std::string& path, const std::vector<tag_path>& path
         core::file_buffer head(path, prefix);
         if (head.size() == head.file_size()) return scan_one(head.data(), head.size(), paths, options);
         try {
-            std::uint64_t end = 0;
-            file_result r = scan_one(head.data(), head.size(), paths, options, &end);
-            if (end < head.size()) return r;  // stopped inside the prefix: everything asked for was there
+            bool stopped = false;
+            file_result r = scan_one(head.data(), head.size(), paths, options, &stopped);
+            if (stopped) return r;  // stopped inside the prefix: everything asked for was there
         } catch (const core::error&) {
             // the prefix ended inside a structure: read more
         }
@@ -205,11 +234,13 @@ file_result scan_path(const std::string& path, const std::vector<tag_path>& path
 }
 
 void decode_all(file_result& r, const scan_options& options) {
-    const charset_kind charset = !r.has_charset                             ? charset_kind::none
-                                 : options.ascii_charsets.count(r.charset) ? charset_kind::ascii
-                                                                           : charset_kind::other;
     r.cells.reserve(r.values.size());
-    for (const found_value& v : r.values) r.cells.push_back(decode(v, r.pixel_representation, charset));
+    for (const found_value& v : r.values) {
+        const charset_kind charset = !v.has_charset                             ? charset_kind::none
+                                     : options.ascii_charsets.count(v.charset) ? charset_kind::ascii
+                                                                               : charset_kind::other;
+        r.cells.push_back(decode(v, r.pixel_representation, charset));
+    }
 }
 
 }  // namespace

@@ -30,6 +30,9 @@ struct found_value {
     std::uint32_t item_count = 0;
     bool has_value = false;      // false: pydicom's empty value (None)
     std::string bytes;
+    // The Specific Character Set of the dataset (or item) holding the value, as stored.
+    bool has_charset = false;
+    std::string charset;
     // A private element of unknown VR: its creator's value, for pydicom's private dictionary.
     bool has_private_creator = false;
     std::string private_creator;

@@ -186,10 +186,19 @@ class ScanResult:
         return [dict(zip(names, row)) for row in zip(*columns)]
 
     def to_pandas(self):
-        """A pandas DataFrame (needs pandas); multi-valued cells are lists."""
+        """A pandas DataFrame (needs pandas); multi-valued cells are lists.
+
+        A column of integers (IS, binary integers, item counts) has pandas'
+        nullable ``Int64`` dtype, so missing values do not turn it into
+        floats; a column of numbers with a fraction is ``float64`` (NaN where
+        missing); a column of text the dtype pandas gives text; any other
+        column (lists, bytes, integers beyond int64, mixed kinds) holds the
+        values themselves as objects.
+        """
         import pandas as pd
 
-        return pd.DataFrame(self.as_dict(), columns=self.column_names)
+        return pd.DataFrame({name: _pandas_column(pd, self[name]) for name in self.column_names},
+                            columns=self.column_names)
 
     def to_arrow(self):
         """A pyarrow Table (needs pyarrow) with the types the values have.
@@ -213,14 +222,33 @@ class ScanResult:
         return f"ScanResult({len(self)} files, columns={self.column_names})"
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _pandas_column(pd, values: list):
+    """`values` as pandas holds them without loss: integers as Int64, numbers with a fraction as
+    float64, text as pandas' text dtype, anything else (lists, bytes, mixtures) as objects."""
+    present = [v for v in values if v is not None]
+    if not present or all(type(v) is str for v in present):
+        return values
+    if all(type(v) is int and _INT64_MIN <= v <= _INT64_MAX for v in present):
+        return pd.array(values, dtype="Int64")
+    if all(type(v) is float for v in present):
+        return pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+    return pd.Series(values, dtype=object)
+
+
 def _files_of(source: Any, recursive: bool) -> tuple[list[str], list[str]]:
-    if isinstance(source, (str, os.PathLike)):
-        root = os.fspath(source)
+    """The files of `source` as str (names that are not UTF-8 with surrogate escapes, as
+    os.fsdecode gives them), and the directories that could not be listed."""
+    if isinstance(source, (str, bytes, os.PathLike)):
+        root = os.fsdecode(source)
         if not os.path.lexists(root):
             raise FileNotFoundError(f"{root}: no such file or directory")
-        return _core.list_files(root, recursive)
+        files, errors = _core.list_files(os.fsencode(root), recursive)
+        return [os.fsdecode(f) for f in files], [os.fsdecode(e) for e in errors]
     if isinstance(source, Iterable):
-        return [os.fspath(p) for p in source], []
+        return [os.fsdecode(p) for p in source], []
     raise TypeError(f"source must be a directory, a file or an iterable of paths, not {type(source).__name__}")
 
 
@@ -272,7 +300,7 @@ def scan(
         reporter = Progress(total=len(files), label="scan", unit="files")
     try:
         columns, errors, needs_python, fallbacks = _core.scan_files(
-            files, [steps for _, steps in parsed], workers or 0, force,
+            [os.fsencode(f) for f in files], [steps for _, steps in parsed], workers or 0, force,
             reporter.update_to if reporter else None, _ASCII_CHARSETS,
         )
     finally:
@@ -303,14 +331,20 @@ def scan(
     return ScanResult(files, dict(zip(names, columns)), errors)
 
 
+_FIRST_PIXEL_TAG = 0x7FE00008  # Float Pixel Data
+
+
 def _read_with_python(path: str, parsed, columns, errors, row: int, force: bool) -> None:
     """A file the C++ scanner hands back (a deflated dataset): read it with dcmread."""
     from turbodicom.reader import dcmread
 
+    # Pixel Data and what follows it are read only when asked for: pydicom's
+    # stop_before_pixels stops at the first of (7FE0,0008), (7FE0,0009), (7FE0,0010).
+    before_pixels = all(steps[0][0] < _FIRST_PIXEL_TAG for _, steps in parsed)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = dcmread(path, stop_before_pixels=True, force=force)
+            ds = dcmread(path, stop_before_pixels=before_pixels, force=force)
             for column, (_, steps) in enumerate(parsed):
                 columns[column][row] = _value_at(ds, steps)
     except Exception as exc:  # noqa: BLE001
