@@ -303,27 +303,37 @@ std::vector<std::string> list_files(const std::string& root, bool recursive, std
             return files;
         }
     }
-    auto visit = [&](const fs::directory_entry& entry) {
-        std::error_code entry_ec;
-        const fs::file_status s = entry.symlink_status(entry_ec);
-        if (entry_ec) {
-            errors.push_back(entry.path().string() + ": " + entry_ec.message());
-            return;
+    // A walk of our own rather than recursive_directory_iterator, so that a
+    // directory that cannot be read is reported and the walk goes on.
+    std::vector<fs::path> pending{fs::path(root)};
+    while (!pending.empty()) {
+        const fs::path dir = std::move(pending.back());
+        pending.pop_back();
+        fs::directory_iterator it(dir, ec), end;
+        if (ec) {
+            errors.push_back(dir.string() + ": " + ec.message());
+            ec.clear();
+            continue;
         }
-        if (fs::is_directory(s)) return;
-        if (fs::is_symlink(s) && fs::is_directory(entry.status(entry_ec))) return;  // not followed
-        files.push_back(entry.path().string());
-    };
-    const auto opts = fs::directory_options::skip_permission_denied;
-    if (recursive) {
-        fs::recursive_directory_iterator it(root, opts, ec), end;
-        if (ec) errors.push_back(root + ": " + ec.message());
-        for (; !ec && it != end; it.increment(ec)) visit(*it);
-        if (ec) errors.push_back(root + ": " + ec.message());
-    } else {
-        fs::directory_iterator it(root, opts, ec), end;
-        if (ec) errors.push_back(root + ": " + ec.message());
-        for (; !ec && it != end; it.increment(ec)) visit(*it);
+        for (; it != end; it.increment(ec)) {
+            const fs::directory_entry& entry = *it;
+            std::error_code entry_ec;
+            const fs::file_status s = entry.symlink_status(entry_ec);
+            if (entry_ec) {
+                errors.push_back(entry.path().string() + ": " + entry_ec.message());
+                continue;
+            }
+            if (fs::is_directory(s)) {
+                if (recursive) pending.push_back(entry.path());
+                continue;
+            }
+            if (fs::is_symlink(s) && fs::is_directory(entry.status(entry_ec))) continue;  // links to directories: not followed
+            files.push_back(entry.path().string());
+        }
+        if (ec) {
+            errors.push_back(dir.string() + ": " + ec.message());
+            ec.clear();
+        }
     }
     std::sort(files.begin(), files.end());
     return files;

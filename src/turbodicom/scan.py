@@ -204,14 +204,18 @@ class ScanResult:
         """A pyarrow Table (needs pyarrow) with the types the values have.
 
         Integers become int64, numbers with a fraction float64, text string,
-        bytes binary, multi-valued cells lists of those; a column whose values
-        mix kinds is stored as text.
+        bytes binary, multi-valued cells lists of those (where a multi-valued
+        attribute has a single value in some files, those cells are one-item
+        lists); a column whose values mix kinds is stored as text.
         """
         import pyarrow as pa
 
         arrays = {}
         for name in self.column_names:
             values = self[name]
+            # A multi-valued attribute may hold one value in some files: one-item lists there.
+            if any(isinstance(v, list) for v in values):
+                values = [v if v is None or isinstance(v, list) else [v] for v in values]
             try:
                 arrays[name] = pa.array(values)
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
@@ -328,6 +332,13 @@ def scan(
         files = [files[i] for i in keep]
         columns = [[col[i] for i in keep] for col in columns]
         return ScanResult(files, dict(zip(names, columns)), None)
+    # Directories that could not be listed are accounted for as rows of their own.
+    for problem in walk_errors:
+        path, _, reason = problem.rpartition(": ")
+        files.append(path or problem)
+        errors.append(f"cannot list: {reason or problem}")
+        for col in columns:
+            col.append(None)
     return ScanResult(files, dict(zip(names, columns)), errors)
 
 
