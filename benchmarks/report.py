@@ -1,4 +1,4 @@
-"""Turn pytest-benchmark JSON results into docs/benchmarks.md and a bar chart.
+"""Turn pytest-benchmark JSON results into docs/benchmarks.md and bar charts.
 
 Usage::
 
@@ -6,21 +6,27 @@ Usage::
 
 Every benchmark is expected to record, in ``benchmark.extra_info``:
 
-* ``library``: the library measured (``"pydicom"`` or ``"turbodicom"``);
+* ``library``: the library measured (``"pydicom"``, ``"turbodicom"``, ``"dicomsdl"``, ...);
 * ``files``: how many files one round processes (times are divided by it);
 * optionally ``version`` (the library's version), ``description`` (one line
-  describing the group's workload) and ``target_speedup`` (the speed-up the
-  group must reach; ``--target`` otherwise).
+  describing the group's workload), ``label`` (the row's name within its group
+  when one library appears several times, e.g. ``"workers=2"``; default: the
+  library), ``baseline`` (true on the measurement the group's ratios are taken
+  against; default: the pydicom one), ``target_speedup`` (the ratio this
+  measurement must reach against the baseline; default ``--target`` for
+  turbodicom against pydicom, none otherwise) and ``chart`` (the name of the
+  chart the group is drawn in, ``docs/benchmarks_<chart>.png``; default
+  ``"read"``).
 
-One table row and one pair of bars is produced per benchmark group, so new
-benchmark files only need to use new group names to add rows.
+Each benchmark group becomes a block of table rows (its baseline first, every
+other measurement with its ratio baseline time / its time, and its target if it
+has one) and a panel of the group's chart.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -33,33 +39,61 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE = "pydicom"
 CANDIDATE = "turbodicom"
 DEFAULT_TARGET = 8.0
+DEFAULT_CHART = "read"
 MARKDOWN_NAME = "benchmarks.md"
-CHART_NAME = "benchmarks_read.png"
+
+
+def chart_name(chart: str) -> str:
+    return f"benchmarks_{chart}.png"
 
 
 @dataclass
 class Measurement:
+    label: str
     library: str
     version: str | None
     per_file_us: float  # mean time per file, microseconds
     stddev_us: float  # standard deviation of a round, per file
     rounds: int
     files: int
+    baseline: bool = False
+    target: float | None = None
 
 
 @dataclass
 class Group:
     name: str
     description: str | None = None
-    target: float | None = None
+    chart: str = DEFAULT_CHART
     results: dict[str, Measurement] = field(default_factory=dict)
 
-    def speedup(self, baseline: str, candidate: str) -> float | None:
-        base = self.results.get(baseline)
-        cand = self.results.get(candidate)
-        if base is None or cand is None or cand.per_file_us <= 0:
+    @property
+    def baseline(self) -> Measurement | None:
+        marked = [m for m in self.results.values() if m.baseline]
+        if marked:
+            return marked[0]
+        return next((m for m in self.results.values() if m.library == BASELINE), None)
+
+    def ordered(self) -> list[Measurement]:
+        """The baseline first, then the others in the order they were run."""
+        base = self.baseline
+        return ([base] if base else []) + [m for m in self.results.values() if m is not base]
+
+    def ratio(self, m: Measurement) -> float | None:
+        base = self.baseline
+        if base is None or m is base or m.per_file_us <= 0:
             return None
-        return base.per_file_us / cand.per_file_us
+        return base.per_file_us / m.per_file_us
+
+    def target(self, m: Measurement, default_target: float) -> float | None:
+        if m is self.baseline:
+            return None
+        if m.target is not None:
+            return m.target
+        base = self.baseline
+        if m.library == CANDIDATE and base is not None and base.library == BASELINE:
+            return default_target
+        return None
 
 
 # --------------------------------------------------------------------------- input
@@ -80,22 +114,25 @@ def load(paths: list[Path]) -> tuple[dict, dict[str, Group]]:
             if not library:
                 print(f"skipping {bench.get('fullname')}: no extra_info['library']", file=sys.stderr)
                 continue
+            label = extra.get("label") or library
             name = bench.get("group") or bench.get("name")
             files = int(extra.get("files", 1)) or 1
             stats = bench["stats"]
             group = groups.setdefault(name, Group(name))
             group.description = group.description or extra.get("description")
-            if extra.get("target_speedup") is not None:
-                group.target = float(extra["target_speedup"])
-            if library in group.results:
-                print(f"group {name!r}: several {library} results, keeping the last", file=sys.stderr)
-            group.results[library] = Measurement(
+            group.chart = extra.get("chart") or group.chart
+            if label in group.results:
+                print(f"group {name!r}: several {label} results, keeping the last", file=sys.stderr)
+            group.results[label] = Measurement(
+                label=label,
                 library=library,
                 version=extra.get("version"),
                 per_file_us=stats["mean"] / files * 1e6,
                 stddev_us=stats["stddev"] / files * 1e6,
                 rounds=int(stats["rounds"]),
                 files=files,
+                baseline=bool(extra.get("baseline")),
+                target=float(extra["target_speedup"]) if extra.get("target_speedup") is not None else None,
             )
     return header, groups
 
@@ -122,32 +159,30 @@ def installed_version(name: str) -> str | None:
         return None
 
 
-def library_versions(groups: dict[str, Group], libraries: list[str]) -> dict[str, str]:
+def library_versions(groups: dict[str, Group]) -> dict[str, str]:
+    libraries = [BASELINE, CANDIDATE] + sorted(
+        {m.library for g in groups.values() for m in g.results.values()} - {BASELINE, CANDIDATE})
     versions: dict[str, str] = {}
     for library in libraries:
-        for group in groups.values():
-            m = group.results.get(library)
-            if m is not None and m.version and m.version != "unknown":
-                versions[library] = m.version
-                break
-        else:
-            found = installed_version(library)
-            if found:
-                versions[library] = found
+        found = next((m.version for g in groups.values() for m in g.results.values()
+                      if m.library == library and m.version and m.version != "unknown"), None)
+        found = found or installed_version(library)
+        if found:
+            versions[library] = found
     numpy_version = installed_version("numpy")
     if numpy_version and "numpy" not in versions:
         versions["numpy"] = numpy_version
     return versions
 
 
-def machine_lines(header: dict, groups: dict[str, Group], libraries: list[str]) -> list[str]:
+def machine_lines(header: dict, groups: dict[str, Group]) -> list[str]:
     info = header.get("machine_info", {})
     commit = header.get("commit_info", {})
     python = " ".join(
         x for x in (info.get("python_implementation"), info.get("python_version")) if x
     ) or f"{platform.python_implementation()} {platform.python_version()}"
     system = " ".join(x for x in (info.get("system"), info.get("release")) if x) or platform.platform()
-    versions = library_versions(groups, libraries)
+    versions = library_versions(groups)
 
     lines = [
         f"- CPU: {cpu_model(header)}, {os.cpu_count()} logical cores",
@@ -173,79 +208,76 @@ def machine_lines(header: dict, groups: dict[str, Group], libraries: list[str]) 
 # ------------------------------------------------------------------------ markdown
 
 
-def fmt_us(m: Measurement | None) -> str:
-    if m is None:
-        return "not run"
-    return f"{m.per_file_us:,.1f}" if m.per_file_us < 1000 else f"{m.per_file_us:,.0f}"
+def fmt_us(value: float) -> str:
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
 
 
-def fmt_speedup(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}×"
+def fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×" if value < 10 else f"{value:.1f}×"
 
 
-def status(speedup: float | None, target: float) -> str:
-    if speedup is None:
+def status(ratio: float | None, target: float) -> str:
+    if ratio is None:
         return "pending"
-    return "met" if speedup >= target else "not met"
+    return "met" if ratio >= target else "not met"
 
 
-def write_markdown(
-    path: Path,
-    header: dict,
-    groups: dict[str, Group],
-    libraries: list[str],
-    default_target: float,
-    chart: Path | None,
-) -> None:
-    others = [lib for lib in libraries if lib not in (BASELINE, CANDIDATE)]
-    cols = ["group", *(f"{lib} µs/file" for lib in (BASELINE, CANDIDATE, *others)), "speed-up", "target"]
+def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_target: float,
+                   charts: list[Path]) -> None:
     out = [
         "# Benchmarks",
         "",
-        f"Time per file, {CANDIDATE} against {BASELINE}: the mean of all timed rounds "
-        "divided by the number of files a round reads. The speed-up is "
-        f"{BASELINE} time / {CANDIDATE} time. Regenerate with `scripts/bench.sh` "
-        "(see `benchmarks/README.md`).",
+        "Time per file: the mean of all timed rounds divided by the number of files a round "
+        "reads. Each group is compared with its baseline, named in its first row (pydicom, or "
+        "`workers=1` for `scan-workers`): the ratio is baseline time / time, so higher is "
+        "faster; ± is the standard deviation of a round, per file. Regenerate with "
+        "`scripts/bench.sh` (see `benchmarks/README.md`).",
         "",
         "## Machine",
         "",
-        *machine_lines(header, groups, libraries),
+        *machine_lines(header, groups),
         "",
         "## Results",
         "",
-        "| " + " | ".join(cols) + " |",
-        "|" + "|".join(["---", *["---:"] * (len(cols) - 2), "---"]) + "|",
+        "| group | implementation | µs/file | ± | ratio to baseline | target |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for group in groups.values():
-        target = group.target if group.target is not None else default_target
-        speedup = group.speedup(BASELINE, CANDIDATE)
-        cells = [
-            f"`{group.name}`",
-            *(fmt_us(group.results.get(lib)) for lib in (BASELINE, CANDIDATE, *others)),
-            fmt_speedup(speedup),
-            f"≥ {target:g}× ({status(speedup, target)})",
-        ]
-        out.append("| " + " | ".join(cells) + " |")
+        for i, m in enumerate(group.ordered()):
+            target = group.target(m, default_target)
+            ratio = group.ratio(m)
+            cells = [
+                f"`{group.name}`" if i == 0 else "",
+                m.label,
+                fmt_us(m.per_file_us),
+                fmt_us(m.stddev_us),
+                "baseline" if m is group.baseline else fmt_ratio(ratio),
+                "" if target is None else f"≥ {target:g}× ({status(ratio, target)})",
+            ]
+            out.append("| " + " | ".join(cells) + " |")
+        if group.baseline is None:
+            out.append("| | _no baseline measured_ | | | | |")
 
     described = [g for g in groups.values() if g.description]
     if described:
         out += ["", "Groups:", ""]
         out += [f"- `{g.name}`: {g.description}" for g in described]
 
-    targets = {g.target if g.target is not None else default_target for g in groups.values()}
-    target_text = (
-        f"at least {targets.pop():g}× faster than {BASELINE} in every group"
-        if len(targets) == 1
-        else f"faster than {BASELINE} by the factor in each row's target column"
-    )
-    out += ["", "## Targets", "", f"{CANDIDATE} must be {target_text}."]
-    missing = [g.name for g in groups.values() if CANDIDATE not in g.results]
-    if missing:
-        out.append(
-            f"No {CANDIDATE} measurement yet for: " + ", ".join(f"`{m}`" for m in missing) + "."
-        )
-    if chart is not None:
-        out += ["", f"![Time per file by group]({os.path.relpath(chart, path.parent)})"]
+    out += ["", "## Targets", ""]
+    for group in groups.values():
+        base = group.baseline
+        for m in group.ordered():
+            target = group.target(m, default_target)
+            if target is None:
+                continue
+            ratio = group.ratio(m)
+            result = "not measured" if ratio is None else f"{fmt_ratio(ratio)}, {status(ratio, target)}"
+            base_label = base.label if base else BASELINE
+            out.append(f"- `{group.name}`: {m.label} at least {target:g}× faster than {base_label} "
+                       f"({result})")
+    for chart in charts:
+        title = chart.stem.replace("benchmarks_", "")
+        out += ["", f"![Time per file, {title} benchmarks]({os.path.relpath(chart, path.parent)})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
@@ -253,66 +285,58 @@ def write_markdown(
 # --------------------------------------------------------------------------- chart
 
 COLOURS = {BASELINE: "#8c8c8c", CANDIDATE: "#1f77b4"}
+BASELINE_COLOUR = "#8c8c8c"
 OTHER_COLOURS = ["#ff7f0e", "#2ca02c", "#9467bd", "#d62728"]
 
 
-def write_chart(
-    path: Path, groups: dict[str, Group], libraries: list[str], default_target: float
-) -> None:
+def _colour(group: Group, m: Measurement, others: dict[str, str]) -> str:
+    if m is group.baseline:
+        return BASELINE_COLOUR
+    if m.library in COLOURS:
+        return COLOURS[m.library]
+    if m.library not in others:
+        others[m.library] = OTHER_COLOURS[len(others) % len(OTHER_COLOURS)]
+    return others[m.library]
+
+
+def write_chart(path: Path, groups: list[Group], default_target: float) -> None:
+    """One panel per group: a bar per measurement, its ratio to the baseline above it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(groups)
-    width = 0.8 / max(len(libraries), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.9 * len(names) + 2.5), 4.6), dpi=150)
-
-    values = [m.per_file_us for g in groups.values() for m in g.results.values()]
-    log = bool(values) and max(values) / max(min(values), 1e-9) > 50
-    colours = iter(OTHER_COLOURS)
-    for i, library in enumerate(libraries):
-        xs, ys = [], []
-        for j, group in enumerate(groups.values()):
-            m = group.results.get(library)
-            if m is not None:
-                xs.append(j + (i - (len(libraries) - 1) / 2) * width)
-                ys.append(m.per_file_us)
-        colour = COLOURS.get(library) or next(colours, "#17becf")
-        bars = ax.bar(xs, ys, width * 0.95, label=library, color=colour)
-        ax.bar_label(bars, labels=[f"{y:,.1f}" if y < 1000 else f"{y:,.0f}" for y in ys],
-                     padding=2, fontsize=8)
-
-    top = max(values) if values else 1.0
-    for j, group in enumerate(groups.values()):
-        speedup = group.speedup(BASELINE, CANDIDATE)
-        target = group.target if group.target is not None else default_target
-        if speedup is None:
-            text, colour = f"{CANDIDATE}\nnot run", "#7f7f7f"
+    widths = [max(len(g.results), 2) for g in groups]
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.5 * sum(widths) + 1.5), 4.6), dpi=150,
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    others: dict[str, str] = {}
+    for ax, group in zip(axes[0], groups):
+        measured = group.ordered()
+        ys = [m.per_file_us for m in measured]
+        log = max(ys) / max(min(ys), 1e-9) > 50
+        bars = ax.bar(range(len(measured)), ys, 0.7, color=[_colour(group, m, others) for m in measured])
+        ax.bar_label(bars, labels=[fmt_us(y) for y in ys], padding=2, fontsize=8)
+        for x, m in enumerate(measured):
+            ratio = group.ratio(m)
+            if ratio is None:
+                continue
+            target = group.target(m, default_target)
+            colour = "#333333" if target is None else ("#1f4e79" if ratio >= target else "#b22222")
+            text = f"{fmt_ratio(ratio)}" + ("" if target is None else f"\n(target {target:g}×)")
+            y = m.per_file_us * (3.2 if log else 1.0) + (0 if log else max(ys) * 0.09)
+            ax.text(x, y, text, ha="center", va="bottom", fontsize=9, fontweight="bold", color=colour)
+        ax.set_xticks(range(len(measured)), [m.label for m in measured], fontsize=9)
+        ax.set_title(group.name, fontsize=11)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(min(ys) / 3, max(ys) * 15)
         else:
-            text = f"{speedup:.1f}× faster"
-            colour = "#1f4e79" if speedup >= target else "#b22222"
-        y = top * (2.6 if log else 1.13)
-        ax.text(j, y, text, ha="center", va="bottom", fontsize=10, fontweight="bold",
-                color=colour)
-
-    ax.set_xticks(range(len(names)), names)
-    ax.set_ylabel("µs per file (lower is better)")
-    title = f"Time per file: {CANDIDATE} vs {BASELINE}"
-    targets = {g.target if g.target is not None else default_target for g in groups.values()}
-    if len(targets) == 1:
-        title += f" (speed-up target ≥ {targets.pop():g}×)"
-    ax.set_title(title)
-    if log:
-        ax.set_yscale("log")
-        ax.set_ylim(min(values) / 3, top * 8)
-    else:
-        ax.set_ylim(0, top * 1.3)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_axisbelow(True)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(libraries),
-              fontsize=9, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+            ax.set_ylim(0, max(ys) * 1.45)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_ylabel("µs per file (lower is better)")
+    fig.suptitle("Time per file, and ratio to each group's baseline (grey)", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -326,31 +350,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", type=Path, nargs="+", help="pytest-benchmark JSON file(s)")
     parser.add_argument("--out-dir", type=Path, default=REPO / "docs",
-                        help="where to write benchmarks.md and the chart (default: docs/)")
+                        help="where to write benchmarks.md and the charts (default: docs/)")
     parser.add_argument("--target", type=float, default=DEFAULT_TARGET,
-                        help=f"required speed-up per group (default {DEFAULT_TARGET:g})")
+                        help=f"speed-up turbodicom must reach against pydicom in a group whose "
+                             f"benchmarks set no target (default {DEFAULT_TARGET:g})")
     args = parser.parse_args(argv)
 
     header, groups = load(args.results)
     if not groups:
         print("no benchmark with extra_info['library'] found", file=sys.stderr)
         return 1
-    seen = {lib for g in groups.values() for lib in g.results}
-    libraries = [BASELINE, CANDIDATE] + sorted(seen - {BASELINE, CANDIDATE})
-    chart_libraries = [lib for lib in libraries if lib in seen]
 
-    chart = args.out_dir / CHART_NAME
-    write_chart(chart, groups, chart_libraries, args.target)
+    by_chart: dict[str, list[Group]] = {}
+    for group in groups.values():
+        by_chart.setdefault(group.chart, []).append(group)
+    charts = []
+    for chart, chart_groups in by_chart.items():
+        path = args.out_dir / chart_name(chart)
+        write_chart(path, chart_groups, args.target)
+        charts.append(path)
     markdown = args.out_dir / MARKDOWN_NAME
-    write_markdown(markdown, header, groups, libraries, args.target, chart)
+    write_markdown(markdown, header, groups, args.target, charts)
 
     for group in groups.values():
-        parts = [f"{lib} {m.per_file_us:,.1f} µs/file" for lib, m in group.results.items()]
-        speedup = group.speedup(BASELINE, CANDIDATE)
-        if speedup is not None:
-            parts.append(f"speed-up {speedup:.2f}×")
+        parts = []
+        for m in group.ordered():
+            ratio = group.ratio(m)
+            parts.append(f"{m.label} {m.per_file_us:,.1f} µs/file"
+                         + ("" if ratio is None else f" ({ratio:.2f}×)"))
         print(f"{group.name}: " + ", ".join(parts))
-    print(f"wrote {markdown} and {chart}")
+    print(f"wrote {markdown} and " + ", ".join(str(c) for c in charts))
     return 0
 
 

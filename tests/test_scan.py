@@ -943,3 +943,13 @@ def test_progress_on_a_terminal(monkeypatch) -> None:
 
 def test_progress_on_an_empty_list() -> None:
     assert len(scan_quietly([], ["PatientID"], progress=True)) == 0
+
+
+def test_file_meta_tags() -> None:
+    paths = [get_testdata_file(n) for n in ("CT_small.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")]
+    result = scan_quietly(paths, ["TransferSyntaxUID", "MediaStorageSOPInstanceUID", "PatientID"])
+    for i, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        assert result["TransferSyntaxUID"][i] == ds.file_meta.TransferSyntaxUID
+        assert result["MediaStorageSOPInstanceUID"][i] == ds.file_meta.MediaStorageSOPInstanceUID
+        assert result["PatientID"][i] == ds.PatientID

@@ -6,6 +6,8 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <thread>
 
@@ -99,14 +101,23 @@ void register_scan(py::module_& m) {
                 if (progress.is_none()) {
                     results = scan::scan_files(files, paths, options, &done);
                 } else {
-                    // Workers read; this thread reports progress every 100 ms.
-                    std::atomic<bool> finished{false};
+                    // Workers read; this thread reports progress every 100 ms, and
+                    // stops waiting the moment they finish.
+                    std::mutex mutex;
+                    std::condition_variable finished_cv;
+                    bool finished = false;
                     std::thread runner([&] {
-                        results = scan::scan_files(files, paths, options, &done);
+                        auto r = scan::scan_files(files, paths, options, &done);
+                        std::lock_guard<std::mutex> lock(mutex);
+                        results = std::move(r);
                         finished = true;
+                        finished_cv.notify_one();
                     });
-                    while (!finished) {
-                        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    for (;;) {
+                        {
+                            std::unique_lock<std::mutex> lock(mutex);
+                            if (finished_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished; })) break;
+                        }
                         py::gil_scoped_acquire acquire;
                         try {
                             progress(done.load());

@@ -209,7 +209,10 @@ file_result scan_one(const std::uint8_t* data, std::size_t size, const std::vect
         }
     }
     for (std::size_t i = 0; i < paths.size(); ++i) {
-        if (!paths[i].empty()) resolve(index, data, size, -1, paths[i], 0, options, r.values[i]);
+        if (paths[i].empty()) continue;
+        // Group 0002 lives in the File Meta Information.
+        const bool meta = (paths[i].front().tag >> 16) == 0x0002;
+        resolve(meta ? f.meta : index, data, size, -1, paths[i], 0, options, r.values[i]);
     }
     return r;
 }

@@ -305,7 +305,7 @@ def scan(
     try:
         columns, errors, needs_python, fallbacks = _core.scan_files(
             [os.fsencode(f) for f in files], [steps for _, steps in parsed], workers or 0, force,
-            reporter.update_to if reporter else None, _ASCII_CHARSETS,
+            reporter.update_to if reporter and reporter.enabled else None, _ASCII_CHARSETS,
         )
     finally:
         if reporter:
@@ -363,6 +363,8 @@ def _read_with_python(path: str, parsed, columns, errors, row: int, force: bool)
 
 
 def _value_at(ds, steps) -> Any:
+    if steps[0][0] >> 16 == 0x0002:
+        ds = ds.file_meta
     for tag, item in steps[:-1]:
         if tag not in ds:
             return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -400,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
         *scan_table(scanned.result),
     ]
     lines += [f"  DIFFERS  {name}: scanned values" for name in scanned.disagreements]
-    timings.append(Timing(f"scan, {len(SCAN_TAGS)} tags", len(files), scanned.seconds))
+    timings.append(Timing(f"scan, {len(files)} files x {len(SCAN_TAGS)} tags", len(files), scanned.seconds))
     lines += [
         "",
         f"Timing                      {'pydicom':>19}  {'turbodicom':>19}",

@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             ds = turbodicom.dcmread(args.file, force=args.force)
             text = _json(ds) if args.json else "\n".join(dump_lines(ds, args.max_width))
-        except (OSError, turbodicom.InvalidDicomError, ValueError, TypeError) as exc:
-            message = str(exc) if isinstance(exc, turbodicom.InvalidDicomError) else f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - untrusted input: one line, never a traceback
+            if isinstance(exc, turbodicom.InvalidDicomError):
+                message = str(exc)
+            else:
+                message = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, OSError) and exc.strerror:
                 message = exc.strerror
             if getattr(exc, "reason", None) == "not DICOM" and not args.force:
