@@ -19,20 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from make_ct_series import default_source
+from make_ct_series import ATTRIBUTES, default_source
 
-ATTRIBUTES = (
-    "PatientID",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "SOPInstanceUID",
-    "Modality",
-    "Rows",
-    "Columns",
-    "InstanceNumber",
-    "ImagePositionPatient",
-    "PixelSpacing",
-)
 
 LIBRARIES = ("pydicom", "turbodicom")
 

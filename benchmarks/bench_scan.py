@@ -24,20 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from make_ct_series import default_source
+from make_ct_series import ATTRIBUTES, default_source
 
-TAGS = [
-    "PatientID",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "SOPInstanceUID",
-    "Modality",
-    "Rows",
-    "Columns",
-    "InstanceNumber",
-    "ImagePositionPatient",
-    "PixelSpacing",
-]
+TAGS = list(ATTRIBUTES)
 
 #: Timed rounds; one round reads all 500 files. A pydicom round takes a few
 #: tenths of a second, the others a few hundredths or less.

@@ -21,6 +21,20 @@ from pathlib import Path
 import pydicom
 from pydicom.uid import generate_uid
 
+#: The attributes the read and scan benchmarks take from every file.
+ATTRIBUTES = (
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "Modality",
+    "Rows",
+    "Columns",
+    "InstanceNumber",
+    "ImagePositionPatient",
+    "PixelSpacing",
+)
+
 #: The corpus folder beside the repository root (``../shared/corpus``).
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

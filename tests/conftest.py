@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from pydicom.data import get_testdata_files
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -96,3 +99,59 @@ def quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+# --- comparing what two readers made of damaged input ---------------------------
+
+
+def element_or_error(ds, tag):
+    try:
+        return True, ds[tag]
+    except Exception as exc:  # pydicom's converters raise many kinds
+        return False, exc
+
+
+def same_value(x, y) -> bool:
+    """Equality in which NaN equals NaN (damaged float values are often NaN)."""
+    try:
+        if x == y:
+            return True
+    except Exception:
+        return False
+    if isinstance(x, float) and isinstance(y, float):
+        return math.isnan(x) and math.isnan(y)
+    if isinstance(x, (list, tuple, MultiValue)) and isinstance(y, (list, tuple, MultiValue)):
+        return len(x) == len(y) and all(same_value(a, b) for a, b in zip(x, y))
+    return False
+
+
+def dataset_differences(a, b, path: str = "") -> list[str]:
+    """Where two datasets differ, converting their elements in the same order.
+
+    An element whose conversion raises on both sides counts as equal: pydicom
+    converts values lazily, so a damaged value raises only when it is used.
+    """
+    out: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if list(a.keys()) != list(b.keys()):
+            return [f"{path or 'dataset'}: tags {sorted(set(a.keys()) ^ set(b.keys()))[:6]} differ"]
+        for tag in a.keys():
+            ok_a, elem_a = element_or_error(a, tag)
+            ok_b, elem_b = element_or_error(b, tag)
+            where = f"{path}{tag}"
+            if ok_a != ok_b:
+                out.append(f"{where}: pydicom {'ok' if ok_a else repr(elem_a)}, "
+                           f"turbodicom {'ok' if ok_b else repr(elem_b)}")
+            elif not ok_a:
+                continue
+            elif isinstance(elem_a.value, Sequence) and isinstance(elem_b.value, Sequence):
+                if len(elem_a.value) != len(elem_b.value):
+                    out.append(f"{where}: {len(elem_a.value)} vs {len(elem_b.value)} items")
+                for i, (item_a, item_b) in enumerate(zip(elem_a.value, elem_b.value)):
+                    out.extend(dataset_differences(item_a, item_b, f"{where}[{i}]."))
+            elif (elem_a.VR, elem_a.tag, elem_a.is_undefined_length) != (elem_b.VR, elem_b.tag,
+                                                                         elem_b.is_undefined_length) or \
+                    not same_value(elem_a.value, elem_b.value):
+                out.append(f"{where}: pydicom {elem_a!r:.80}, turbodicom {elem_b!r:.80}")
+    return out

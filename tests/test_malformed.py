@@ -14,7 +14,6 @@ The counts scale with the environment variable TURBODICOM_MALFORMED_SCALE
 from __future__ import annotations
 
 import io
-import math
 import os
 import random
 import resource
@@ -32,10 +31,10 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_files
 from pydicom.datadict import dictionary_VR
-from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 import turbodicom
+from conftest import dataset_differences, element_or_error
 
 try:
     import pytest_timeout  # noqa: F401
@@ -119,59 +118,6 @@ def read_pydicom(data: bytes, *, force: bool = False, **kwargs):
             return ("raised", exc)
 
 
-def _element(ds, tag):
-    try:
-        return True, ds[tag]
-    except Exception as exc:  # pydicom's converters raise many kinds
-        return False, exc
-
-
-def _same_value(x, y) -> bool:
-    """Equality in which NaN equals NaN (damaged float values are often NaN)."""
-    try:
-        if x == y:
-            return True
-    except Exception:
-        return False
-    if isinstance(x, float) and isinstance(y, float):
-        return math.isnan(x) and math.isnan(y)
-    if isinstance(x, (list, tuple, MultiValue)) and isinstance(y, (list, tuple, MultiValue)):
-        return len(x) == len(y) and all(_same_value(a, b) for a, b in zip(x, y))
-    return False
-
-
-def dataset_differences(a, b, path: str = "") -> list[str]:
-    """Where two datasets differ, converting their elements in the same order.
-
-    An element whose conversion raises on both sides counts as equal: pydicom
-    converts values lazily, so a damaged value raises only when it is used.
-    """
-    out: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if list(a.keys()) != list(b.keys()):
-            return [f"{path or 'dataset'}: tags {sorted(set(a.keys()) ^ set(b.keys()))[:6]} differ"]
-        for tag in a.keys():
-            ok_a, elem_a = _element(a, tag)
-            ok_b, elem_b = _element(b, tag)
-            where = f"{path}{tag}"
-            if ok_a != ok_b:
-                out.append(f"{where}: pydicom {'ok' if ok_a else repr(elem_a)}, "
-                           f"turbodicom {'ok' if ok_b else repr(elem_b)}")
-            elif not ok_a:
-                continue
-            elif isinstance(elem_a.value, Sequence) and isinstance(elem_b.value, Sequence):
-                if len(elem_a.value) != len(elem_b.value):
-                    out.append(f"{where}: {len(elem_a.value)} vs {len(elem_b.value)} items")
-                for i, (item_a, item_b) in enumerate(zip(elem_a.value, elem_b.value)):
-                    out.extend(dataset_differences(item_a, item_b, f"{where}[{i}]."))
-            elif (elem_a.VR, elem_a.tag, elem_a.is_undefined_length) != (elem_b.VR, elem_b.tag,
-                                                                         elem_b.is_undefined_length) or \
-                    not _same_value(elem_a.value, elem_b.value):
-                out.append(f"{where}: pydicom {elem_a!r:.80}, turbodicom {elem_b!r:.80}")
-    return out
-
-
 def _equal(a, b) -> bool:
     """pydicom's own comparison of two FileDatasets; False where it raises."""
     with warnings.catch_warnings():
@@ -216,7 +162,7 @@ def touch_everything(ds, depth: int = 0) -> None:
         warnings.simplefilter("ignore")
         for dataset in ([ds.file_meta, ds] if depth == 0 and hasattr(ds, "file_meta") else [ds]):
             for tag in list(dataset.keys()):
-                ok, elem = _element(dataset, tag)
+                ok, elem = element_or_error(dataset, tag)
                 if ok and isinstance(elem.value, Sequence) and depth < 20:
                     for item in elem.value:
                         touch_everything(item, depth + 1)

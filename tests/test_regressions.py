@@ -10,17 +10,16 @@ turbodicom must raise InvalidDicomError.
 from __future__ import annotations
 
 import io
-import math
 import time
 import warnings
 from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 import turbodicom
+from conftest import dataset_differences, element_or_error
 
 try:
     import pytest_timeout  # noqa: F401
@@ -57,58 +56,12 @@ def read_pydicom(data: bytes, **kwargs):
             return ("raised", exc)
 
 
-def _element(ds, tag):
-    try:
-        return True, ds[tag]
-    except Exception as exc:  # damaged values raise in pydicom's converters
-        return False, exc
-
-
-def _same_value(x, y) -> bool:
-    try:
-        if x == y:
-            return True
-    except Exception:
-        return False
-    if isinstance(x, float) and isinstance(y, float):
-        return math.isnan(x) and math.isnan(y)
-    if isinstance(x, (list, tuple, MultiValue)) and isinstance(y, (list, tuple, MultiValue)):
-        return len(x) == len(y) and all(_same_value(a, b) for a, b in zip(x, y))
-    return False
-
-
-def differences(a, b, path: str = "") -> list[str]:
-    """Element by element, in the same order on both sides; raising on both sides is equal."""
-    if list(a.keys()) != list(b.keys()):
-        return [f"{path or 'dataset'}: tags {sorted(set(a.keys()) ^ set(b.keys()))[:6]} differ"]
-    out: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for tag in a.keys():
-            ok_a, elem_a = _element(a, tag)
-            ok_b, elem_b = _element(b, tag)
-            where = f"{path}{tag}"
-            if ok_a != ok_b:
-                out.append(f"{where}: pydicom {'ok' if ok_a else repr(elem_a)}, "
-                           f"turbodicom {'ok' if ok_b else repr(elem_b)}")
-            elif not ok_a:
-                continue
-            elif isinstance(elem_a.value, Sequence) and isinstance(elem_b.value, Sequence):
-                if len(elem_a.value) != len(elem_b.value):
-                    out.append(f"{where}: {len(elem_a.value)} vs {len(elem_b.value)} items")
-                for i, (item_a, item_b) in enumerate(zip(elem_a.value, elem_b.value)):
-                    out += differences(item_a, item_b, f"{where}[{i}].")
-            elif elem_a.VR != elem_b.VR or not _same_value(elem_a.value, elem_b.value):
-                out.append(f"{where}: pydicom {elem_a!r:.80}, turbodicom {elem_b!r:.80}")
-    return out
-
-
 def touch_everything(ds, depth: int = 0) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for dataset in ([ds.file_meta, ds] if depth == 0 else [ds]):
             for tag in list(dataset.keys()):
-                ok, elem = _element(dataset, tag)
+                ok, elem = element_or_error(dataset, tag)
                 if ok and isinstance(elem.value, Sequence) and depth < 20:
                     for item in elem.value:
                         touch_everything(item, depth + 1)
@@ -150,6 +103,6 @@ def test_same_outcome_as_pydicom(path):
     assert mine[0] == "ok", f"pydicom read it, turbodicom raised {mine[1]!r}"
     a, b = theirs[1], mine[1]
     assert a.original_encoding == b.original_encoding, "read with another transfer syntax than pydicom's"
-    problems = differences(a.file_meta, b.file_meta, "file_meta ") + differences(a, b)
+    problems = dataset_differences(a.file_meta, b.file_meta, "file_meta ") + dataset_differences(a, b)
     assert a.preamble == b.preamble
     assert not problems, "\n".join(problems[:10])

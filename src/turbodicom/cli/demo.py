@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from turbodicom.cli.arguments import positive_int
+
 from turbodicom.cli.progress import Progress
 
 #: What a typical indexing or sorting pass reads from each file.
@@ -78,18 +80,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--repeat", type=_positive_int, default=DEFAULT_REPEAT, metavar="N",
+        "--repeat", type=positive_int, default=DEFAULT_REPEAT, metavar="N",
         help=f"how many times to read {SAMPLE} and access {len(ATTRIBUTES)} attributes "
              f"(default {DEFAULT_REPEAT})",
     )
     return parser
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 # -- the files ----------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ import sys
 import time
 from typing import Any
 
+from turbodicom.cli.arguments import positive_int
+
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 
 
@@ -46,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                              "e.g. PatientID,Modality,Rows,(0009,1001)")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="the table to write: a .csv or .parquet file")
-    parser.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
                         help="threads (default: one per core)")
     parser.add_argument("--no-recursive", dest="recursive", action="store_false",
                         help="only the files directly in DIR, not in its subfolders")
@@ -56,13 +58,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="a file that cannot be read: a row with the reason in the error "
                              "column (record, the default) or no row (skip)")
     return parser
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def split_tags(text: str) -> list[str]:
