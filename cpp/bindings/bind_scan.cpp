@@ -21,7 +21,7 @@ namespace {
 using scan::found_value;
 
 // A decoded cell as a Python object; nullptr (no error) when pydicom must convert it.
-PyObject* to_python(const scan::cell& c) {
+PyObject* to_python(const scan::cell& c, const std::string& pool) {
     using kind = scan::cell::kind;
     switch (c.k) {
         case kind::none: Py_RETURN_NONE;
@@ -29,13 +29,13 @@ PyObject* to_python(const scan::cell& c) {
             return c.is_unsigned ? PyLong_FromUnsignedLongLong(static_cast<std::uint64_t>(c.i))
                                  : PyLong_FromLongLong(c.i);
         case kind::real: return PyFloat_FromDouble(c.d);
-        case kind::text: return PyUnicode_DecodeLatin1(c.s.data(), static_cast<Py_ssize_t>(c.s.size()), nullptr);
-        case kind::bytes: return PyBytes_FromStringAndSize(c.s.data(), static_cast<Py_ssize_t>(c.s.size()));
+        case kind::text: return PyUnicode_DecodeLatin1(pool.data() + c.offset, static_cast<Py_ssize_t>(c.size), nullptr);
+        case kind::bytes: return PyBytes_FromStringAndSize(pool.data() + c.offset, static_cast<Py_ssize_t>(c.size));
         case kind::list: {
             PyObject* list = PyList_New(static_cast<Py_ssize_t>(c.items.size()));
             if (!list) return nullptr;
             for (std::size_t i = 0; i < c.items.size(); ++i) {
-                PyObject* item = to_python(c.items[i]);
+                PyObject* item = to_python(c.items[i], pool);
                 if (!item) {
                     Py_DECREF(list);
                     return nullptr;
@@ -149,7 +149,7 @@ void register_scan(py::module_& m) {
                 else errors[i] = py::none();
                 if (r.needs_python) needs_python.append(i);
                 for (std::size_t c = 0; c < paths.size(); ++c) {
-                    PyObject* value = c < r.cells.size() ? to_python(r.cells[c]) : nullptr;
+                    PyObject* value = c < r.cells.size() ? to_python(r.cells[c], r.pool) : nullptr;
                     if (!value && PyErr_Occurred()) throw py::error_already_set();
                     if (!value && c < r.cells.size()) {
                         const found_value& v = r.values[c];

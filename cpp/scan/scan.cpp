@@ -242,7 +242,15 @@ void decode_all(file_result& r, const scan_options& options) {
         const charset_kind charset = !v.has_charset                             ? charset_kind::none
                                      : options.ascii_charsets.count(v.charset) ? charset_kind::ascii
                                                                                : charset_kind::other;
-        r.cells.push_back(decode(v, r.pixel_representation, charset));
+        r.cells.push_back(decode(v, r.pixel_representation, charset, r.pool));
+    }
+    // Raw bytes are kept only where Python must still convert them: memory is
+    // best freed on the thread that allocated it.
+    for (std::size_t i = 0; i < r.values.size(); ++i) {
+        if (r.cells[i].k != cell::kind::python) {
+            std::string().swap(r.values[i].bytes);
+            std::string().swap(r.values[i].charset);
+        }
     }
 }
 

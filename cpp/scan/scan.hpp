@@ -44,8 +44,8 @@ struct cell {
         none,      // absent, or pydicom's None for an empty value
         integer,   // i
         real,      // d
-        text,      // s (Latin-1 bytes, one char per byte)
-        bytes,     // s
+        text,      // Latin-1 bytes (one char per byte) at [offset, offset + size) of the pool
+        bytes,     // bytes at [offset, offset + size) of the pool
         list,      // items
         python,    // needs pydicom: convert from the raw value
     };
@@ -53,7 +53,8 @@ struct cell {
     std::int64_t i = 0;
     bool is_unsigned = false;  // i holds a uint64 (UV values above INT64_MAX)
     double d = 0;
-    std::string s;
+    std::uint32_t offset = 0;  // text and bytes: where they are in file_result::pool
+    std::uint32_t size = 0;
     std::vector<cell> items;
 };
 
@@ -65,6 +66,7 @@ struct file_result {
     std::string charset;         // the top-level (0008,0005) value
     int pixel_representation = -1;    // (0028,0103), for VRs "US or SS"
     std::vector<cell> cells;          // decoded values, with scan_options::decode
+    std::string pool;                 // the text and bytes of the cells, in one allocation
 };
 
 struct scan_options {

@@ -107,10 +107,12 @@ cell one_or_list(std::vector<cell>&& cells) {
     return c;
 }
 
-cell text(const char* b, const char* e) {
+cell stored(cell::kind k, const char* b, const char* e, std::string& pool) {
     cell c;
-    c.k = cell::kind::text;
-    c.s.assign(b, e);
+    c.k = k;
+    c.offset = static_cast<std::uint32_t>(pool.size());
+    c.size = static_cast<std::uint32_t>(e - b);
+    pool.append(b, e);
     return c;
 }
 
@@ -143,7 +145,8 @@ cell python_needed() {
 
 }  // namespace
 
-cell decode(const found_value& v, int pixel_representation, charset_kind charset) {
+cell decode(const found_value& v, int pixel_representation, charset_kind charset, std::string& pool) {
+    auto text = [&](const char* b, const char* e) { return stored(cell::kind::text, b, e, pool); };
     cell out;
     if (!v.found) return out;
     if (v.sequence) {
@@ -185,9 +188,7 @@ cell decode(const found_value& v, int pixel_representation, charset_kind charset
             return one_or_list(std::move(cells));
         }
         case family::bytes:
-            out.k = cell::kind::bytes;
-            out.s = v.bytes;
-            return out;
+            return stored(cell::kind::bytes, v.bytes.data(), v.bytes.data() + v.bytes.size(), pool);
         default:
             break;
     }

@@ -17,6 +17,7 @@ enum class charset_kind {
     other,   // anything else: text must be decoded by pydicom
 };
 
-cell decode(const found_value& v, int pixel_representation, charset_kind charset);
+// Text and bytes go to the end of `pool`, which cells refer to by offset.
+cell decode(const found_value& v, int pixel_representation, charset_kind charset, std::string& pool);
 
 }  // namespace turbodicom::scan
