@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace turbodicom::core {
@@ -12,8 +13,8 @@ public:
     // `always_map`, maps whatever the size so that only the pages touched are read.
     explicit file_buffer(const std::string& path);  // throws core::error(errc::io)
 
-    // Reads at most the first `prefix` bytes with one read(); file_size() tells
-    // whether that was all. Threads reading prefixes do not contend the way
+    // Reads at most the first `prefix` bytes; file_size() is the size when that
+    // was the whole file, and SIZE_MAX (unknown, larger) when it may not be. Threads reading prefixes do not contend the way
     // mapping and unmapping (which take the process's memory-map lock) do.
     file_buffer(const std::string& path, std::size_t prefix);
     ~file_buffer();
@@ -32,7 +33,7 @@ private:
     std::size_t file_size_ = 0;
     bool mapped_ = false;
     double mtime_ = 0;
-    std::string owned_;
+    std::unique_ptr<std::uint8_t[]> owned_;
 };
 
 }  // namespace turbodicom::core
