@@ -275,6 +275,10 @@ def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_t
             base_label = base.label if base else BASELINE
             out.append(f"- `{group.name}`: {m.label} at least {target:g}× faster than {base_label} "
                        f"({result})")
+    # Observations that one run cannot show (spread between runs, where time goes).
+    notes = Path(__file__).with_name("NOTES.md")
+    if notes.exists():
+        out += ["", "## Notes", "", notes.read_text(encoding="utf-8").strip()]
     for chart in charts:
         title = chart.stem.replace("benchmarks_", "")
         out += ["", f"![Time per file, {title} benchmarks]({os.path.relpath(chart, path.parent)})"]
