@@ -7,6 +7,7 @@
 #include "core/bytes.hpp"
 #include "core/dictionary.hpp"
 #include "core/error.hpp"
+#include "parse/vr.hpp"
 
 namespace turbodicom::parse {
 namespace {
@@ -17,50 +18,6 @@ using core::load_u16;
 using core::load_u32;
 
 constexpr std::uint32_t specific_character_set = 0x00080005u;
-
-// The two-character VRs of PS3.5 6.2 (and pydicom's converters).
-bool is_known_vr(std::uint16_t vr) {
-    switch (vr) {
-        case vr_code('A', 'E'): case vr_code('A', 'S'): case vr_code('A', 'T'): case vr_code('C', 'S'):
-        case vr_code('D', 'A'): case vr_code('D', 'S'): case vr_code('D', 'T'): case vr_code('F', 'D'):
-        case vr_code('F', 'L'): case vr_code('I', 'S'): case vr_code('L', 'O'): case vr_code('L', 'T'):
-        case vr_code('O', 'B'): case vr_code('O', 'D'): case vr_code('O', 'F'): case vr_code('O', 'L'):
-        case vr_code('O', 'V'): case vr_code('O', 'W'): case vr_code('P', 'N'): case vr_code('S', 'H'):
-        case vr_code('S', 'L'): case vr_code('S', 'Q'): case vr_code('S', 'S'): case vr_code('S', 'T'):
-        case vr_code('S', 'V'): case vr_code('T', 'M'): case vr_code('U', 'C'): case vr_code('U', 'I'):
-        case vr_code('U', 'L'): case vr_code('U', 'N'): case vr_code('U', 'R'): case vr_code('U', 'S'):
-        case vr_code('U', 'T'): case vr_code('U', 'V'):
-            return true;
-        default:
-            return false;
-    }
-}
-
-// Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2).
-bool has_long_length(std::uint16_t vr) {
-    switch (vr) {
-        case vr_code('O', 'B'): case vr_code('O', 'D'): case vr_code('O', 'F'): case vr_code('O', 'L'):
-        case vr_code('O', 'V'): case vr_code('O', 'W'): case vr_code('S', 'Q'): case vr_code('S', 'V'):
-        case vr_code('U', 'C'): case vr_code('U', 'N'): case vr_code('U', 'R'): case vr_code('U', 'T'):
-        case vr_code('U', 'V'):
-            return true;
-        default:
-            return false;
-    }
-}
-
-// Text VRs whose empty raw value is b"" rather than None (pydicom's empty_value_for_VR).
-bool empty_is_bytes(std::uint16_t vr) {
-    switch (vr) {
-        case vr_code('A', 'E'): case vr_code('A', 'S'): case vr_code('C', 'S'): case vr_code('D', 'A'):
-        case vr_code('D', 'T'): case vr_code('L', 'O'): case vr_code('L', 'T'): case vr_code('P', 'N'):
-        case vr_code('S', 'H'): case vr_code('S', 'T'): case vr_code('T', 'M'): case vr_code('U', 'C'):
-        case vr_code('U', 'I'): case vr_code('U', 'R'): case vr_code('U', 'T'):
-            return true;
-        default:
-            return false;
-    }
-}
 
 bool is_upper(std::uint8_t c) { return c > 0x40 && c < 0x5B; }
 
@@ -488,19 +445,6 @@ namespace {
 // Text VRs: pydicom converts the Transfer Syntax UID to a string with them
 // (and compares it with the syntaxes it knows); with any other VR it gets
 // bytes or numbers, which match no syntax.
-bool is_string_vr(std::uint16_t vr) {
-    switch (vr) {
-        case vr_code('A', 'E'): case vr_code('A', 'S'): case vr_code('C', 'S'): case vr_code('D', 'A'):
-        case vr_code('D', 'S'): case vr_code('D', 'T'): case vr_code('I', 'S'): case vr_code('L', 'O'):
-        case vr_code('L', 'T'): case vr_code('P', 'N'): case vr_code('S', 'H'): case vr_code('S', 'T'):
-        case vr_code('T', 'M'): case vr_code('U', 'C'): case vr_code('U', 'I'): case vr_code('U', 'R'):
-        case vr_code('U', 'T'):
-            return true;
-        default:
-            return false;
-    }
-}
-
 void read_transfer_syntax(const std::uint8_t* data, const element& e, const read_options& options, file_index& f) {
     if (e.kind == value_kind::sequence) {
         f.has_transfer_syntax = true;  // a sequence: not None, and matches nothing

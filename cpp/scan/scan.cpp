@@ -11,6 +11,7 @@
 #include "core/file_buffer.hpp"
 #include "core/thread_pool.hpp"
 #include "parse/parser.hpp"
+#include "parse/vr.hpp"
 #include "scan/values.hpp"
 
 namespace turbodicom::scan {
@@ -174,10 +175,8 @@ void check_meta(const parse::file_index& f) {
         if (e.tag == 0x00020000u && vr == "UL" && e.kind == value_kind::bytes && e.value_size % 4 != 0) {
             core::raise(core::errc::bad_length, e.value_tell, "File Meta Information Group Length is not 4 bytes");
         }
-        static const std::string known =
-            " AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV ";
         if (e.has_vr && !e.dictionary_vr && (e.tag == 0x00020000u || e.tag == 0x00020010u) &&
-            known.find(" " + vr + " ") == std::string::npos) {
+            !parse::is_known_vr(e.vr)) {
             core::raise(core::errc::unknown_vr, e.value_tell, "meta element with an unknown VR");
         }
     }
