@@ -15,6 +15,7 @@
 
 #include "bindings/tags.hpp"
 #include "bindings/text.hpp"
+#include "core/bytes.hpp"
 #include "core/dictionary.hpp"
 
 namespace py = pybind11;
@@ -240,14 +241,11 @@ PyObject* make_multi_value(PyObject* constructor, PyObject* items) {
 enum class outcome { done, fallback, error };
 
 outcome convert_numbers(const char* data, std::size_t size, char format, bool little, ref& value) {
-    std::size_t width = (format == 'H' || format == 'h') ? 2 : (format == 'q' || format == 'Q' || format == 'd') ? 8 : 4;
+    const std::size_t width = core::number_width(format);
     if (size % width != 0 || size == 0) return outcome::fallback;
     std::size_t count = size / width;
     auto load = [&](const char* p) -> PyObject* {
-        unsigned char b[8];
-        for (std::size_t i = 0; i < width; ++i) b[i] = static_cast<unsigned char>(little ? p[i] : p[width - 1 - i]);
-        std::uint64_t u = 0;
-        for (std::size_t i = 0; i < width; ++i) u |= std::uint64_t(b[i]) << (8 * i);
+        const std::uint64_t u = core::load_uint(reinterpret_cast<const std::uint8_t*>(p), width, little);
         switch (format) {
             case 'H': return PyLong_FromUnsignedLong(static_cast<std::uint16_t>(u));
             case 'h': return PyLong_FromLong(static_cast<std::int16_t>(u));

@@ -1,5 +1,6 @@
 #include "scan/values.hpp"
 
+#include "core/bytes.hpp"
 #include "core/text.hpp"
 
 #include <cerrno>
@@ -52,21 +53,10 @@ family family_of(const std::string& vr, int pixel_representation, char& format) 
     }
 }
 
-std::size_t width_of(char format) {
-    switch (format) {
-        case 'H': case 'h': return 2;
-        case 'Q': case 'q': case 'd': return 8;
-        default: return 4;
-    }
-}
+std::size_t width_of(char format) { return core::number_width(format); }
 
 std::uint64_t load(const char* p, std::size_t width, bool little) {
-    std::uint64_t u = 0;
-    for (std::size_t i = 0; i < width; ++i) {
-        const auto byte = static_cast<unsigned char>(little ? p[i] : p[width - 1 - i]);
-        u |= std::uint64_t(byte) << (8 * i);
-    }
-    return u;
+    return core::load_uint(reinterpret_cast<const std::uint8_t*>(p), width, little);
 }
 
 cell number(const char* p, char format, bool little) {
