@@ -8,11 +8,16 @@ Every benchmark is expected to record, in ``benchmark.extra_info``:
 
 * ``library``: the library measured (``"pydicom"``, ``"turbodicom"``, ``"dicomsdl"``, ...);
 * ``files``: how many files one round processes (times are divided by it);
+* optionally ``megapixels``: the pixels one round decodes, in millions. A group whose
+  measurements all carry it is shown in megapixels per second (megapixels / mean
+  round time) instead of time per file;
 * optionally ``version`` (the library's version), ``description`` (one line
   describing the group's workload), ``label`` (the row's name within its group
   when one library appears several times, e.g. ``"workers=2"``; default: the
   library), ``baseline`` (true on the measurement the group's ratios are taken
-  against; default: the pydicom one), ``target_speedup`` (the ratio this
+  against; default: the pydicom one), ``peer`` (true on the measurements of other
+  libraries a target is stated against: when no measurement of a group is marked
+  ``baseline``, the fastest of its peers is), ``target_speedup`` (the ratio this
   measurement must reach against the baseline; default ``--target`` for
   turbodicom against pydicom, none otherwise) and ``chart`` (the name of the
   chart the group is drawn in, ``docs/benchmarks_<chart>.png``; default
@@ -20,7 +25,8 @@ Every benchmark is expected to record, in ``benchmark.extra_info``:
 
 Each benchmark group becomes a block of table rows (its baseline first, every
 other measurement with its ratio baseline time / its time, and its target if it
-has one) and a panel of the group's chart.
+has one) and a panel of the group's chart. Groups in time per file and groups in
+megapixels per second get a table each.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ BASELINE = "pydicom"
 CANDIDATE = "turbodicom"
 DEFAULT_TARGET = 8.0
 DEFAULT_CHART = "read"
+PER_FILE = "µs/file"
+MEGAPIXELS = "MP/s"
 MARKDOWN_NAME = "benchmarks.md"
 
 
@@ -58,6 +66,22 @@ class Measurement:
     files: int
     baseline: bool = False
     target: float | None = None
+    megapixels: float | None = None  # pixels decoded per round, millions
+    peer: bool = False
+    mean_s: float = 0.0  # mean time of a round, seconds
+    stddev_s: float = 0.0
+
+    @property
+    def mp_per_s(self) -> float | None:
+        if not self.megapixels or self.mean_s <= 0:
+            return None
+        return self.megapixels / self.mean_s
+
+    @property
+    def mp_per_s_spread(self) -> float:
+        """The standard deviation of a round, as a spread of MP/s (first order)."""
+        speed = self.mp_per_s
+        return 0.0 if speed is None else speed * self.stddev_s / self.mean_s
 
 
 @dataclass
@@ -72,7 +96,41 @@ class Group:
         marked = [m for m in self.results.values() if m.baseline]
         if marked:
             return marked[0]
+        peers = [m for m in self.results.values() if m.peer]
+        if peers:
+            return min(peers, key=self.cost)
         return next((m for m in self.results.values() if m.library == BASELINE), None)
+
+    @property
+    def baseline_is_fastest_peer(self) -> bool:
+        return not any(m.baseline for m in self.results.values()) and any(m.peer for m in self.results.values())
+
+    @property
+    def unit(self) -> str:
+        """MP/s when every measurement says how many pixels a round decodes, else µs/file."""
+        if self.results and all(m.megapixels for m in self.results.values()):
+            return MEGAPIXELS
+        return PER_FILE
+
+    def cost(self, m: Measurement) -> float:
+        """Time per unit of work (per megapixel or per file): what ratios compare."""
+        if self.unit == MEGAPIXELS:
+            return m.mean_s / m.megapixels
+        return m.per_file_us
+
+    def value(self, m: Measurement) -> float:
+        """What the table and chart show: MP/s, or µs per file."""
+        return m.mp_per_s if self.unit == MEGAPIXELS else m.per_file_us
+
+    def spread(self, m: Measurement) -> float:
+        return m.mp_per_s_spread if self.unit == MEGAPIXELS else m.stddev_us
+
+    def baseline_name(self) -> str:
+        base = self.baseline
+        if base is None:
+            return BASELINE
+        return f"{base.label} (the fastest of {', '.join(m.label for m in self.results.values() if m.peer)})" \
+            if self.baseline_is_fastest_peer else base.label
 
     def ordered(self) -> list[Measurement]:
         """The baseline first, then the others in the order they were run."""
@@ -81,9 +139,9 @@ class Group:
 
     def ratio(self, m: Measurement) -> float | None:
         base = self.baseline
-        if base is None or m is base or m.per_file_us <= 0:
+        if base is None or m is base or self.cost(m) <= 0:
             return None
-        return base.per_file_us / m.per_file_us
+        return self.cost(base) / self.cost(m)
 
     def target(self, m: Measurement, default_target: float) -> float | None:
         if m is self.baseline:
@@ -117,6 +175,7 @@ def load(paths: list[Path]) -> tuple[dict, dict[str, Group]]:
             label = extra.get("label") or library
             name = bench.get("group") or bench.get("name")
             files = int(extra.get("files", 1)) or 1
+            megapixels = extra.get("megapixels")
             stats = bench["stats"]
             group = groups.setdefault(name, Group(name))
             group.description = group.description or extra.get("description")
@@ -133,6 +192,10 @@ def load(paths: list[Path]) -> tuple[dict, dict[str, Group]]:
                 files=files,
                 baseline=bool(extra.get("baseline")),
                 target=float(extra["target_speedup"]) if extra.get("target_speedup") is not None else None,
+                megapixels=float(megapixels) if megapixels else None,
+                peer=bool(extra.get("peer")),
+                mean_s=float(stats["mean"]),
+                stddev_s=float(stats["stddev"]),
             )
     return header, groups
 
@@ -222,41 +285,79 @@ def status(ratio: float | None, target: float) -> str:
     return "met" if ratio >= target else "not met"
 
 
+def fmt_value(value: float) -> str:
+    return fmt_us(value)
+
+
+def chart_units(chart: Path, groups: dict[str, Group]) -> set[str]:
+    name = chart.stem.replace("benchmarks_", "")
+    return {g.unit for g in groups.values() if g.chart == name}
+
+
+def chart_title(units: set[str]) -> str:
+    if units == {MEGAPIXELS}:
+        return "Megapixels per second"
+    if MEGAPIXELS in units:
+        return "Time per file or megapixels per second"
+    return "Time per file"
+
+
 def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_target: float,
                    charts: list[Path]) -> None:
+    units = [u for u in (PER_FILE, MEGAPIXELS) if any(g.unit == u for g in groups.values())]
+    intro = [
+        "Time per file: the mean of all timed rounds divided by the number of files a round "
+        "reads. Each group is compared with its baseline, named in its first row (pydicom unless "
+        "the group says otherwise, e.g. `workers=1` for the `*-workers` groups): the ratio is "
+        "baseline time / time, so higher is faster; ± is the standard deviation of a round, per "
+        "file."
+    ]
+    if MEGAPIXELS in units:
+        intro.append(
+            "The pixel decoding groups are in megapixels per second (MP/s): the pixels a round "
+            "decodes divided by the mean round time, so higher is faster, with the same ratio "
+            "(baseline time / time for the same pixels) and ± the standard deviation of a round "
+            "expressed in MP/s. A baseline marked \"fastest peer\" is the fastest of the other "
+            "libraries measured in that group.")
+    intro.append("Regenerate with `scripts/bench.sh` (see `benchmarks/README.md`).")
     out = [
         "# Benchmarks",
         "",
-        "Time per file: the mean of all timed rounds divided by the number of files a round "
-        "reads. Each group is compared with its baseline, named in its first row (pydicom, or "
-        "`workers=1` for `scan-workers`): the ratio is baseline time / time, so higher is "
-        "faster; ± is the standard deviation of a round, per file. Regenerate with "
-        "`scripts/bench.sh` (see `benchmarks/README.md`).",
+        " ".join(intro),
         "",
         "## Machine",
         "",
         *machine_lines(header, groups),
         "",
         "## Results",
-        "",
-        "| group | implementation | µs/file | ± | ratio to baseline | target |",
-        "|---|---|---:|---:|---:|---|",
     ]
-    for group in groups.values():
-        for i, m in enumerate(group.ordered()):
-            target = group.target(m, default_target)
-            ratio = group.ratio(m)
-            cells = [
-                f"`{group.name}`" if i == 0 else "",
-                m.label,
-                fmt_us(m.per_file_us),
-                fmt_us(m.stddev_us),
-                "baseline" if m is group.baseline else fmt_ratio(ratio),
-                "" if target is None else f"≥ {target:g}× ({status(ratio, target)})",
-            ]
-            out.append("| " + " | ".join(cells) + " |")
-        if group.baseline is None:
-            out.append("| | _no baseline measured_ | | | | |")
+    for unit in units:
+        out += [
+            "",
+            f"| group | implementation | {unit} | ± | ratio to baseline | target |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for group in groups.values():
+            if group.unit != unit:
+                continue
+            for i, m in enumerate(group.ordered()):
+                target = group.target(m, default_target)
+                ratio = group.ratio(m)
+                if m is group.baseline:
+                    versus = "baseline (fastest peer)" if group.baseline_is_fastest_peer else "baseline"
+                else:
+                    versus = fmt_ratio(ratio)
+                cells = [
+                    f"`{group.name}`" if i == 0 else "",
+                    m.label,
+                    fmt_value(group.value(m)),
+                    fmt_value(group.spread(m)),
+                    versus,
+                    "" if target is None else f"≥ {target:g}× ({status(ratio, target)})",
+                ]
+                out.append("| " + " | ".join(cells) + " |")
+            if group.baseline is None:
+                out.append("| | _no baseline measured_ | | | | |")
 
     described = [g for g in groups.values() if g.description]
     if described:
@@ -265,23 +366,23 @@ def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_t
 
     out += ["", "## Targets", ""]
     for group in groups.values():
-        base = group.baseline
         for m in group.ordered():
             target = group.target(m, default_target)
             if target is None:
                 continue
             ratio = group.ratio(m)
             result = "not measured" if ratio is None else f"{fmt_ratio(ratio)}, {status(ratio, target)}"
-            base_label = base.label if base else BASELINE
-            out.append(f"- `{group.name}`: {m.label} at least {target:g}× faster than {base_label} "
-                       f"({result})")
+            base_label = group.baseline_name()
+            relation = f"faster than {base_label}" if target > 1 else f"the speed of {base_label}"
+            out.append(f"- `{group.name}`: {m.label} at least {target:g}× {relation} ({result})")
     # Observations that one run cannot show (spread between runs, where time goes).
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         out += ["", "## Notes", "", notes.read_text(encoding="utf-8").strip()]
     for chart in charts:
         title = chart.stem.replace("benchmarks_", "")
-        out += ["", f"![Time per file, {title} benchmarks]({os.path.relpath(chart, path.parent)})"]
+        alt = chart_title(chart_units(chart, groups))
+        out += ["", f"![{alt}, {title} benchmarks]({os.path.relpath(chart, path.parent)})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
@@ -291,12 +392,13 @@ def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_t
 COLOURS = {BASELINE: "#8c8c8c", CANDIDATE: "#1f77b4"}
 BASELINE_COLOUR = "#8c8c8c"
 OTHER_COLOURS = ["#ff7f0e", "#2ca02c", "#9467bd", "#d62728"]
+ROW_WIDTH = 12  # bars per row of panels in a chart
 
 
 def _colour(group: Group, m: Measurement, others: dict[str, str]) -> str:
     if m is group.baseline:
         return BASELINE_COLOUR
-    if m.library in COLOURS:
+    if m.library in COLOURS and COLOURS[m.library] != BASELINE_COLOUR:  # grey only for baselines
         return COLOURS[m.library]
     if m.library not in others:
         others[m.library] = OTHER_COLOURS[len(others) % len(OTHER_COLOURS)]
@@ -310,16 +412,32 @@ def write_chart(path: Path, groups: list[Group], default_target: float) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Panels side by side, as wide as their number of bars, in rows of at most ROW_WIDTH bars.
     widths = [max(len(g.results), 2) for g in groups]
-    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.5 * sum(widths) + 1.5), 4.6), dpi=150,
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    rows: list[list[int]] = [[]]
+    for i, width in enumerate(widths):
+        if rows[-1] and sum(widths[j] for j in rows[-1]) + width > ROW_WIDTH:
+            rows.append([])
+        rows[-1].append(i)
+    columns = max(sum(widths[j] for j in row) for row in rows)
+    fig = plt.figure(figsize=(max(6.0, 1.5 * columns + 1.5), 4.6 * len(rows)), dpi=150)
+    grid = fig.add_gridspec(len(rows), columns)
+    axes = []
+    first_in_row = set()
+    for r, row in enumerate(rows):
+        column = 0
+        first_in_row.add(row[0])
+        for i in row:
+            axes.append(fig.add_subplot(grid[r, column:column + widths[i]]))
+            column += widths[i]
     others: dict[str, str] = {}
-    for ax, group in zip(axes[0], groups):
+    previous_unit = None
+    for index, (ax, group) in enumerate(zip(axes, groups)):
         measured = group.ordered()
-        ys = [m.per_file_us for m in measured]
+        ys = [group.value(m) for m in measured]
         log = max(ys) / max(min(ys), 1e-9) > 50
         bars = ax.bar(range(len(measured)), ys, 0.7, color=[_colour(group, m, others) for m in measured])
-        ax.bar_label(bars, labels=[fmt_us(y) for y in ys], padding=2, fontsize=8)
+        ax.bar_label(bars, labels=[fmt_value(y) for y in ys], padding=2, fontsize=8)
         for x, m in enumerate(measured):
             ratio = group.ratio(m)
             if ratio is None:
@@ -327,9 +445,11 @@ def write_chart(path: Path, groups: list[Group], default_target: float) -> None:
             target = group.target(m, default_target)
             colour = "#333333" if target is None else ("#1f4e79" if ratio >= target else "#b22222")
             text = f"{fmt_ratio(ratio)}" + ("" if target is None else f"\n(target {target:g}×)")
-            y = m.per_file_us * (3.2 if log else 1.0) + (0 if log else max(ys) * 0.09)
+            y = ys[x] * (3.2 if log else 1.0) + (0 if log else max(ys) * 0.09)
             ax.text(x, y, text, ha="center", va="bottom", fontsize=9, fontweight="bold", color=colour)
-        ax.set_xticks(range(len(measured)), [m.label for m in measured], fontsize=9)
+        ax.set_xticks(range(len(measured)), [m.label for m in measured], fontsize=9,
+                      rotation=20 if max(len(m.label) for m in measured) > 12 else 0,
+                      ha="right" if max(len(m.label) for m in measured) > 12 else "center")
         ax.set_title(group.name, fontsize=11)
         if log:
             ax.set_yscale("log")
@@ -339,8 +459,11 @@ def write_chart(path: Path, groups: list[Group], default_target: float) -> None:
         ax.grid(axis="y", alpha=0.3)
         ax.set_axisbelow(True)
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0][0].set_ylabel("µs per file (lower is better)")
-    fig.suptitle("Time per file, and ratio to each group's baseline (grey)", fontsize=11)
+        if group.unit != previous_unit or index in first_in_row:
+            ax.set_ylabel("MP/s (higher is better)" if group.unit == MEGAPIXELS else "µs per file (lower is better)")
+            previous_unit = group.unit
+    units = {g.unit for g in groups}
+    fig.suptitle(f"{chart_title(units)}, and ratio to each group's baseline (grey)", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -380,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         parts = []
         for m in group.ordered():
             ratio = group.ratio(m)
-            parts.append(f"{m.label} {m.per_file_us:,.1f} µs/file"
+            parts.append(f"{m.label} {group.value(m):,.1f} {group.unit}"
                          + ("" if ratio is None else f" ({ratio:.2f}×)"))
         print(f"{group.name}: " + ", ".join(parts))
     print(f"wrote {markdown} and " + ", ".join(str(c) for c in charts))

@@ -20,20 +20,21 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 step() { printf '\n=== %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------
-# None is required. ccache (used by CMakeLists.txt when found) speeds up rebuilds;
-# it is installed when we are root on a Debian-like system and it is missing.
-optional_tools=(ccache)
+# DCMTK is a test peer (dcmdjpeg and dcmdrle decode the files our encoders write);
+# ccache (used by CMakeLists.txt when found) speeds up rebuilds. They are installed
+# when we are root on a Debian-like system and they are missing.
+declare -A package_of=([ccache]=ccache [dcmdjpeg]=dcmtk)
 missing=()
-for tool in "${optional_tools[@]}"; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+for tool in "${!package_of[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
 if ((${#missing[@]})); then
     if [[ "${TURBODICOM_NO_APT:-0}" == 1 ]]; then
         echo "note: ${missing[*]} not installed (TURBODICOM_NO_APT=1)"
     elif [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "note: ${missing[*]} not installed (optional; needs root and apt-get)"
+        echo "note: ${missing[*]} not installed (needs root and apt-get); the tests that need them are skipped"
     else
-        step "apt-get install ${missing[*]} (optional)"
+        step "apt-get install ${missing[*]}"
         if ! (apt-get update -qq &&
               DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"); then
             echo "warning: could not install ${missing[*]}; continuing without" >&2

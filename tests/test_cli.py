@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,7 @@ def test_demo_succeeds_and_all_files_agree(demo_run):
 
 def test_demo_output_is_short_and_quiet(demo_run):
     lines = demo_run.stdout.splitlines()
-    assert len(lines) <= 25
+    assert len(lines) <= 28
     for label in ("header only", "full read", "CT_small.dcm + 10 attrs"):
         (line,) = [line for line in lines if line.strip().startswith(label)]
         assert line.rstrip().endswith("x")  # the speed-up column
@@ -181,3 +182,15 @@ def test_format_line():
     assert format_line(30, 600, 10.0, width=80).endswith("ETA 3:10")
     assert format_line(7, None, 2.0, "scanning", "file") == "scanning 7 file  3.5 file/s"
     assert len(format_line(5, 10, 1.0, "a long label " * 10, width=40)) <= 40
+
+
+def test_demo_decodes_pixels_and_agrees(demo_run):
+    """The pixel part: RLE and JPEG test files decoded by turbodicom, compared and timed."""
+    lines = demo_run.stdout.splitlines()
+    (summary,) = [line for line in lines if line.startswith("Pixels   turbodicom.pixel_array decoded ")]
+    decoded = int(summary.split("decoded ")[1].split()[0])
+    assert decoded >= 20  # pydicom's test files hold 26 RLE and JPEG files we decode
+    assert "RLE" in summary and "JPEG baseline" in summary
+    compared = int(summary.split("the ")[-1].split()[0])
+    (timing,) = [line for line in lines if line.strip().startswith(f"pixels, {compared} files")]
+    assert re.search(r"\d+\.\dx$", timing)

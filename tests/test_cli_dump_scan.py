@@ -419,7 +419,7 @@ def test_demo_shows_the_scan():
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert len(lines) <= 26
+    assert len(lines) <= 28
     files, _ = demo.find_test_files()
     start = next(i for i, line in enumerate(lines) if line.startswith("Scan     turbodicom.scan("))
     assert f": {len(files)} files, 0 errors;" in lines[start]

@@ -5,6 +5,7 @@ namespace turbodicom::bindings {
 void register_parse(pybind11::module_& m);
 void register_convert(pybind11::module_& m);
 void register_scan(pybind11::module_& m);
+void register_pixels(pybind11::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -12,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
     turbodicom::bindings::register_parse(m);
     turbodicom::bindings::register_convert(m);
     turbodicom::bindings::register_scan(m);
+    turbodicom::bindings::register_pixels(m);
 }

@@ -12,11 +12,16 @@ Then both libraries are timed on the same files (header-only and full reads,
 best of a few rounds) and on reading CT_small.dcm and accessing ten attributes,
 ``--repeat`` times.
 
-Last, :func:`turbodicom.scan` reads eight attributes of every file into a table
+Then :func:`turbodicom.scan` reads eight attributes of every file into a table
 (a few rows are shown, one per modality); its values are checked against a
 loop of ``pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags,
 force=True)`` and both are timed (best of a few rounds). The exit status is 1
 if any file or scanned value disagrees.
+
+Last, every RLE and JPEG file is decoded by :func:`turbodicom.pixel_array` and by
+pydicom with its first other working plugin (its own RLE decoder, pylibjpeg, GDCM or
+Pillow, whichever is installed); the arrays must agree (lossless exactly, lossy within
+2) and both are timed.
 """
 
 from __future__ import annotations
@@ -322,6 +327,100 @@ def check_scan(files: Sequence[DemoFile]) -> ScanCheck:
     return ScanCheck(result, disagreements, best)
 
 
+@dataclass
+class PixelCheck:
+    decoded: int               # files turbodicom decoded
+    compared: int              # of those, files pydicom's own plugins decoded too
+    by_syntax: dict[str, int]  # transfer syntax name -> files decoded
+    disagreements: list[str]   # "name: what differs"
+    seconds: dict[str, float]  # best seconds per pass over the compared files
+
+
+_SHORT_SYNTAX_NAMES = {
+    "1.2.840.10008.1.2.5": "RLE",
+    "1.2.840.10008.1.2.4.50": "JPEG baseline",
+    "1.2.840.10008.1.2.4.51": "JPEG extended",
+    "1.2.840.10008.1.2.4.55": "JPEG progressive",
+    "1.2.840.10008.1.2.4.57": "JPEG lossless",
+    "1.2.840.10008.1.2.4.70": "JPEG lossless",
+}
+
+
+def _pydicom_plugin_array(ds: Any) -> Any:
+    """The array pydicom's first working plugin other than turbodicom's gives, or None."""
+    import pydicom
+    from pydicom.pixels.decoders.base import get_decoder
+
+    for name in get_decoder(ds.file_meta.TransferSyntaxUID)._available:
+        if name == "turbodicom":
+            continue
+        try:
+            return name, pydicom.pixels.pixel_array(ds, decoding_plugin=name)
+        except Exception:
+            continue
+    return None, None
+
+
+def check_pixels(files: Sequence[DemoFile]) -> PixelCheck:
+    """Decode every RLE and JPEG file with turbodicom and with pydicom's other plugins.
+
+    Lossless results must be equal; lossy ones within 2 per sample (two different
+    IDCTs and colour conversions). Both are timed over the files both decode.
+    """
+    import numpy as np
+    import pydicom
+
+    import turbodicom
+    from turbodicom import _core
+
+    candidates = []
+    for f in files:
+        try:
+            ds = pydicom.dcmread(f.path, force=f.force)
+            ts = ds.file_meta.TransferSyntaxUID
+        except Exception:
+            continue
+        if "PixelData" in ds and _core.pixel_codec(ts) is not None:
+            candidates.append((f, ds, ts))
+    by_syntax: dict[str, int] = {}
+    disagreements = []
+    compared = []
+    for f, ds, ts in candidates:
+        try:
+            ours = turbodicom.pixel_array(ds)
+        except Exception as exc:
+            if _pydicom_plugin_array(ds)[1] is not None:
+                disagreements.append(f"{f.name}: turbodicom: {exc}")
+            continue
+        kind = _SHORT_SYNTAX_NAMES.get(ts, ts.name)
+        by_syntax[kind] = by_syntax.get(kind, 0) + 1
+        plugin, theirs = _pydicom_plugin_array(ds)
+        if theirs is None:
+            continue
+        lossy = ts in (pydicom.uid.JPEGBaseline8Bit, pydicom.uid.JPEGExtended12Bit)
+        if ours.shape != theirs.shape:
+            disagreements.append(f"{f.name}: shape {ours.shape} vs {theirs.shape} ({plugin})")
+            continue
+        worst = int(np.abs(ours.astype(np.int64) - theirs.astype(np.int64)).max()) if ours.size else 0
+        if worst > (2 if lossy else 0):
+            disagreements.append(f"{f.name}: differs by up to {worst} from {plugin}")
+            continue
+        compared.append((ds, plugin))
+    best = {"turbodicom": float("inf"), "pydicom": float("inf")}
+    with Progress(ROUNDS * 2, "timing pixels", unit="pass") as bar:
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            for ds, _plugin in compared:
+                turbodicom.pixel_array(ds)
+            best["turbodicom"] = min(best["turbodicom"], time.perf_counter() - start)
+            start = time.perf_counter()
+            for ds, plugin in compared:
+                pydicom.pixels.pixel_array(ds, decoding_plugin=plugin)
+            best["pydicom"] = min(best["pydicom"], time.perf_counter() - start)
+            bar.update(2)
+    return PixelCheck(sum(by_syntax.values()), len(compared), by_syntax, disagreements, best)
+
+
 def _cell(value: Any, width: int = SCAN_CELL) -> str:
     if value is None:
         return ""
@@ -370,6 +469,7 @@ def run(args: argparse.Namespace) -> int:
         timings = run_timings(files, {"pydicom": pydicom.dcmread, "turbodicom": turbodicom.dcmread},
                               args.repeat)
         scanned = check_scan(files)
+        pixels = check_pixels(files)
 
     forced = sum(f.force for f in files)
     bad_files = {name for name, _ in agreement.disagreements}
@@ -394,7 +494,16 @@ def run(args: argparse.Namespace) -> int:
         *scan_table(scanned.result),
     ]
     lines += [f"  DIFFERS  {name}: scanned values" for name in scanned.disagreements]
+    syntaxes = ", ".join(f"{count} {name}" for name, count in sorted(pixels.by_syntax.items()))
+    lines += [
+        f"Pixels   turbodicom.pixel_array decoded {pixels.decoded} files ({syntaxes}); the "
+        f"{pixels.compared} that pydicom's",
+        "         other plugins decode agree (lossless exactly, lossy within 2)",
+    ]
+    lines += [f"  DIFFERS  {problem}" for problem in pixels.disagreements]
     timings.append(Timing(f"scan, {len(files)} files x {len(SCAN_TAGS)} tags", len(files), scanned.seconds))
+    if pixels.compared:
+        timings.append(Timing(f"pixels, {pixels.compared} files", pixels.compared, pixels.seconds))
     lines += [
         "",
         f"Timing                      {'pydicom':>19}  {'turbodicom':>19}",
@@ -410,9 +519,11 @@ def run(args: argparse.Namespace) -> int:
         f"  best of {ROUNDS} passes over the files; {SAMPLE} read + {len(ATTRIBUTES)} attributes "
         f"{args.repeat} times;",
         "  scan: turbodicom.scan vs pydicom.dcmread(stop_before_pixels=True, specific_tags=tags) per file",
+        "  pixels: turbodicom.pixel_array vs pydicom.pixels.pixel_array with its first other working plugin",
         "",
     ]
     bad_files |= set(scanned.disagreements)
+    bad_files |= {problem.split(":", 1)[0] for problem in pixels.disagreements}
     elapsed = time.perf_counter() - started
     if bad_files:
         lines.append(f"FAILED: {len(bad_files)} of {len(files)} files disagree with pydicom ({elapsed:.1f} s)")

@@ -19,6 +19,8 @@ COMMANDS: tuple[str, ...] = (
     "turbodicom.cli.demo",
     "turbodicom.cli.dump",
     "turbodicom.cli.scan",
+    "turbodicom.cli.decode",
+    "turbodicom.cli.transcode",
 )
 
 

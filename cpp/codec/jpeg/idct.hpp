@@ -1,0 +1,24 @@
+// Inverse DCT of one 8x8 block (ITU-T T.81 A.3.3), separable, in single precision: the
+// column pass runs on four columns at a time (SSE2 where available), the row pass on the
+// transposed result. Output samples are rounded to nearest, level shifted (A.3.1) and clamped.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace turbodicom::codec::jpeg::dec {
+
+// coefficients: 64 dequantised values in natural (row-major) order.
+void idct_8x8(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride);
+// 12-bit samples: level shift 2048, clamped to 0..4095.
+void idct_8x8(const std::int32_t* coefficients, std::uint16_t* out, std::ptrdiff_t stride);
+
+// The block value when only the DC coefficient is non-zero: F(0,0)/8 rounded, shifted, clamped.
+inline int dc_only_sample(std::int32_t dequantised_dc, int precision) {
+    const int level = 1 << (precision - 1);
+    const int max = (1 << precision) - 1;
+    // Rounded division by 8 (the 2-D DCT scale for a flat block), half up.
+    const std::int64_t v = ((static_cast<std::int64_t>(dequantised_dc) + 4) >> 3) + level;
+    return v < 0 ? 0 : (v > max ? max : static_cast<int>(v));
+}
+
+}  // namespace turbodicom::codec::jpeg::dec
