@@ -167,3 +167,44 @@ def test_frames_index_iter_and_workers(path):
         np.testing.assert_array_equal(single, whole[i] if n > 1 else whole)
     with pytest.raises(IndexError):
         turbodicom.pixel_array(ds, index=n)
+
+
+def _native_files() -> list[Path]:
+    seen: dict[str, Path] = {}
+    for path in all_files():
+        ts = _transfer_syntax(path)
+        if ts is None or not ts.is_transfer_syntax or ts.is_encapsulated:
+            continue
+        seen.setdefault(path.name, path)
+    return sorted(seen.values())
+
+
+@pytest.mark.parametrize("path", _native_files(), ids=lambda p: p.name)
+def test_native_equals_pydicom(path):
+    """Uncompressed data copied in C++: 1-bit, big endian, OW-swapped 8-bit, planar, YBR_FULL_422,
+    float pixel data; the same array as pydicom's, or an error where pydicom raises one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = pydicom.dcmread(path, force=True).pixel_array
+        except Exception:
+            expected = None
+        if expected is None:
+            with pytest.raises(Exception):
+                turbodicom.pixel_array(turbodicom.dcmread(str(path), force=True))
+            return
+        got = turbodicom.pixel_array(turbodicom.dcmread(str(path), force=True))
+    assert got.shape == expected.shape
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_native_frames_match_whole():
+    paths = [p for p in _native_files() if p.name in ("emri_small.dcm", "liver_nonbyte_aligned.dcm")]
+    if not paths:
+        pytest.skip("test files not available")
+    for path in paths:
+        ds = turbodicom.dcmread(str(path))
+        whole = turbodicom.pixel_array(ds)
+        for i, frame in enumerate(turbodicom.iter_frames(ds, batch=3)):
+            np.testing.assert_array_equal(frame, whole[i])

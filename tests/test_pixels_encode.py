@@ -166,20 +166,43 @@ def test_jpeg_baseline_quality(spp, photometric):
     assert error.mean() < 2.0 and error.max() < 24
 
 
-DCMTK = {"dcmdjpeg": JPEGLosslessSV1, "dcmdrle": RLELossless}
+DCMTK_CASES = [
+    ("dcmdjpeg", JPEGLosslessSV1, 8, 1), ("dcmdjpeg", JPEGLosslessSV1, 8, 3), ("dcmdjpeg", JPEGLosslessSV1, 12, 1),
+    ("dcmdjpeg", JPEGLosslessSV1, 16, 1), ("dcmdrle", RLELossless, 8, 1), ("dcmdrle", RLELossless, 8, 3),
+    ("dcmdrle", RLELossless, 16, 1), ("dcmdrle", RLELossless, 16, 3),
+]
 
 
-@pytest.mark.parametrize("tool", sorted(DCMTK))
-def test_dcmtk_decodes_our_files(tool, tmp_path):
+@pytest.mark.parametrize("tool,syntax,bits,spp", DCMTK_CASES, ids=lambda v: str(v))
+def test_dcmtk_decodes_our_files(tool, syntax, bits, spp, tmp_path):
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} (DCMTK) is not installed")
-    rng = np.random.default_rng(7)
-    arr = random_image(rng, (33, 47, 3), 8, np.uint8)
-    ds = make_dataset(arr, 8)
-    turbodicom.compress(ds, DCMTK[tool])
+    rng = np.random.default_rng(bits * 7 + spp)
+    arr = random_image(rng, (33, 47, 3) if spp == 3 else (33, 47), bits, np.uint8 if bits <= 8 else np.uint16)
+    ds = make_dataset(arr, bits)
+    turbodicom.compress(ds, syntax)
     src, out = tmp_path / "in.dcm", tmp_path / "out.dcm"
     ds.save_as(src, enforce_file_format=True)
     subprocess.run([tool, str(src), str(out)], check=True, capture_output=True)
     back = pydicom.dcmread(out)
     assert back.file_meta.TransferSyntaxUID.is_encapsulated is False
     np.testing.assert_array_equal(back.pixel_array, arr)
+
+
+@pytest.mark.parametrize("spp,photometric", [(1, "MONOCHROME2"), (3, "YBR_FULL_422")])
+def test_dcmtk_decodes_our_baseline(spp, photometric, tmp_path):
+    if shutil.which("dcmdjpeg") is None:
+        pytest.skip("dcmdjpeg (DCMTK) is not installed")
+    y, x = np.mgrid[0:48, 0:64]
+    grey = (128 + 60 * np.sin(x / 9.0) * np.cos(y / 7.0)).astype(np.uint8)
+    arr = np.stack([grey, np.flipud(grey), 255 - grey], axis=-1) if spp == 3 else grey
+    ds = make_dataset(arr, 8, photometric=photometric)
+    turbodicom.compress(ds, JPEGBaseline8Bit, quality=95)
+    ours = turbodicom.pixel_array(ds, raw=True).astype(np.int32)
+    src, out = tmp_path / "in.dcm", tmp_path / "out.dcm"
+    ds.save_as(src, enforce_file_format=True)
+    # +cn: no colour conversion, so both sides compare the components as coded.
+    subprocess.run(["dcmdjpeg", "+cn", str(src), str(out)], check=True, capture_output=True)
+    back = pydicom.dcmread(out)
+    theirs = pydicom.pixels.pixel_array(back, raw=True)
+    assert np.abs(theirs.astype(np.int32) - ours).max() <= 1

@@ -136,6 +136,29 @@ void register_pixels(py::module_& m) {
         "Decode the frames `frames` of an encapsulated Pixel Data value into `out`, in parallel.");
 
     m.def(
+        "decode_native",
+        [](const py::buffer& value, const std::vector<std::size_t>& frames, const desc_tuple& d, const py::buffer& out,
+           bool big_endian, bool ow_swapped, bool ybr_full_422, bool correct_unused_bits) {
+            const codec::frame_desc desc = to_desc(d);
+            py::buffer_info in_info;
+            const read_view in = readable(value, in_info);
+            py::buffer_info out_info = out.request(true);
+            if (out_info.readonly) throw py::value_error("the output buffer is read-only");
+            pixels::native_options options;
+            options.big_endian = big_endian;
+            options.ow_swapped = ow_swapped;
+            options.ybr_full_422 = ybr_full_422;
+            options.correct_unused_bits = correct_unused_bits;
+            py::gil_scoped_release release;
+            pixels::decode_native_frames(in.data, in.size, frames, desc, options,
+                                         static_cast<std::uint8_t*>(out_info.ptr),
+                                         static_cast<std::size_t>(out_info.size * out_info.itemsize));
+        },
+        py::arg("value"), py::arg("frames"), py::arg("desc"), py::arg("out"), py::arg("big_endian") = false,
+        py::arg("ow_swapped") = false, py::arg("ybr_full_422") = false, py::arg("correct_unused_bits") = false,
+        "Copy frames of native Pixel Data into `out` in pydicom's array layout.");
+
+    m.def(
         "jpeg_info",
         [](const py::buffer& data) {
             py::buffer_info info;

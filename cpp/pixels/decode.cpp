@@ -151,4 +151,35 @@ void decode_frames(codec_id codec, const std::uint8_t* value, std::size_t value_
     if (failure) throw *failure;
 }
 
+std::uint64_t native_frame_bytes(const codec::frame_desc& desc) {
+    return desc.samples() * (desc.bits_allocated == 1 ? 1u : desc.bits_allocated / 8u);
+}
+
+void decode_native_frames(const std::uint8_t* value, std::size_t value_size, const std::vector<std::size_t>& frames,
+                          const codec::frame_desc& desc, const native_options& options, std::uint8_t* out,
+                          std::size_t out_size) {
+    const std::uint64_t frame_bytes = native_frame_bytes(desc);
+    if (frame_bytes == 0 || frame_bytes > codec::max_frame_bytes) fail(codec_errc::bad_argument, 0, "frame size");
+    if (out_size / frame_bytes < frames.size() || out_size != frame_bytes * frames.size())
+        fail(codec_errc::bad_argument, 0, "output buffer size");
+    for (std::size_t slot = 0; slot < frames.size(); ++slot) {
+        std::uint8_t* frame_out = out + slot * frame_bytes;
+        try {
+            if (options.ybr_full_422) {
+                codec::native::ybr_full_422_to_full(value, value_size, frames[slot], desc, options.big_endian,
+                                                    frame_out, frame_bytes);
+            } else {
+                codec::native::decode_frame(value, value_size, frames[slot], desc, options.big_endian,
+                                            options.ow_swapped, frame_out, frame_bytes);
+            }
+            if (options.correct_unused_bits && desc.bits_allocated > 1 && desc.bits_stored < desc.bits_allocated) {
+                codec::native::correct_unused_bits(frame_out, desc.samples(), desc.bits_allocated, desc.bits_stored,
+                                                   desc.is_signed);
+            }
+        } catch (const codec::codec_error& e) {
+            throw frame_error(frames[slot], e);
+        }
+    }
+}
+
 }  // namespace turbodicom::pixels

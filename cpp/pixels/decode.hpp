@@ -54,4 +54,20 @@ void decode_frames(codec_id codec, const std::uint8_t* value, std::size_t value_
                    const codec::frame_desc& desc, std::uint8_t* out, std::size_t out_size,
                    const decode_options& options);
 
+struct native_options {
+    bool big_endian = false;           // Explicit VR Big Endian
+    bool ow_swapped = false;           // 8-bit big endian data encoded as OW (pairwise swapped)
+    bool ybr_full_422 = false;         // Photometric Interpretation YBR_FULL_422: expand to YBR_FULL
+    bool correct_unused_bits = false;  // pydicom's shift correction when bits_stored < bits_allocated
+};
+
+// Bytes of one frame as native decoding writes it (one byte per pixel for 1-bit data).
+std::uint64_t native_frame_bytes(const codec::frame_desc& desc);
+
+// Copies the frames `frames` of native Pixel Data `value` into consecutive slots of `out`,
+// in pydicom's array layout (see codec/native/native.hpp). Throws frame_error.
+void decode_native_frames(const std::uint8_t* value, std::size_t value_size, const std::vector<std::size_t>& frames,
+                          const codec::frame_desc& desc, const native_options& options, std::uint8_t* out,
+                          std::size_t out_size);
+
 }  // namespace turbodicom::pixels

@@ -354,9 +354,40 @@ struct component_store {
 template <class Sample, class Out>
 void compose(const frame_header& frame, const std::vector<component_store<Sample>>& stores, Out* out, int shift,
              bool smooth) {
-    const int nc = static_cast<int>(frame.components.size());
+    const std::size_t nc = frame.components.size();
+    if (nc == 1 && stores[0].direct) {
+        if (shift != 0) {
+            for (std::size_t k = 0, n = std::size_t(frame.width) * frame.height; k < n; ++k)
+                out[k] = static_cast<Out>(out[k] << shift);
+        }
+        return;
+    }
+    std::vector<dec::component_output> outputs(nc);
+    for (std::size_t i = 0; i < nc; ++i) {
+        const frame_component& fc = frame.components[i];
+        dec::component_output& c = outputs[i];
+        c.plane_width = fc.width;
+        c.plane_height = fc.height;
+        c.plane_stride = stores[i].view.stride;
+        c.ratio_h = frame.hmax / fc.h;
+        c.ratio_v = frame.vmax / fc.v;
+        c.smooth = smooth;
+        c.shift = shift;
+        c.width = frame.width;
+        c.height = frame.height;
+        c.components = static_cast<int>(nc);
+        c.index = static_cast<int>(i);
+    }
+    if constexpr (std::is_same_v<Sample, std::uint8_t> && std::is_same_v<Out, std::uint8_t>) {
+        if (dec::row_composer::supports(outputs.data(), static_cast<int>(nc))) {
+            const std::uint8_t* planes[4];
+            for (std::size_t i = 0; i < nc; ++i) planes[i] = stores[i].view.data;
+            dec::row_composer(outputs.data(), static_cast<int>(nc)).write_rows(planes, out, 0, frame.height);
+            return;
+        }
+    }
     if (nc == 3 && shift == 0 && frame.hmax == 1 && frame.vmax == 1) {
-        // The common colour case: one pass that interleaves three full-size planes.
+        // Three full-size planes: one pass that interleaves them.
         const Sample* p0 = stores[0].view.data;
         const Sample* p1 = stores[1].view.data;
         const Sample* p2 = stores[2].view.data;
@@ -373,30 +404,7 @@ void compose(const frame_header& frame, const std::vector<component_store<Sample
         }
         return;
     }
-    for (int i = 0; i < nc; ++i) {
-        const frame_component& fc = frame.components[static_cast<std::size_t>(i)];
-        const component_store<Sample>& s = stores[static_cast<std::size_t>(i)];
-        if (s.direct) {
-            if (shift != 0) {
-                for (std::size_t k = 0, n = std::size_t(frame.width) * frame.height; k < n; ++k)
-                    out[k] = static_cast<Out>(out[k] << shift);
-            }
-            continue;
-        }
-        dec::component_output c;
-        c.plane_width = fc.width;
-        c.plane_height = fc.height;
-        c.plane_stride = s.view.stride;
-        c.ratio_h = frame.hmax / fc.h;
-        c.ratio_v = frame.vmax / fc.v;
-        c.smooth = smooth;
-        c.shift = shift;
-        c.width = frame.width;
-        c.height = frame.height;
-        c.components = nc;
-        c.index = i;
-        dec::write_component(s.view.data, c, out);
-    }
+    for (std::size_t i = 0; i < nc; ++i) dec::write_component(stores[i].view.data, outputs[i], out);
 }
 
 template <class Sample, class Out>

@@ -1,6 +1,8 @@
-// Inverse DCT of one 8x8 block (ITU-T T.81 A.3.3), separable, in single precision: the
-// column pass runs on four columns at a time (SSE2 where available), the row pass on the
-// transposed result. Output samples are rounded to nearest, level shifted (A.3.1) and clamped.
+// Inverse DCT of one 8x8 block (ITU-T T.81 A.3.3), separable: columns, then rows of the
+// transposed result, with SSE2 where available. 8-bit samples use a 16-bit fixed-point
+// transform (eight columns per vector); 12-bit samples, whose coefficients need more range,
+// use single precision (four columns per vector). Output samples are rounded, level shifted
+// (A.3.1) and clamped.
 #pragma once
 #include <cstddef>
 #include <cstdint>

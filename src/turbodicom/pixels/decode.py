@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.pixels.common import PhotometricInterpretation as PI
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 from pydicom.uid import UID
 
@@ -51,8 +52,8 @@ def decode_desc(runner: DecodeRunner) -> tuple[int, int, int, int, int, bool, in
         runner.columns,
         runner.samples_per_pixel,
         runner.bits_allocated,
-        runner.bits_stored,
-        runner.pixel_representation == 1,
+        runner.get_option("bits_stored", runner.bits_allocated),  # float pixel data has none
+        runner.get_option("pixel_representation", 0) == 1,
         runner.planar_configuration if runner.samples_per_pixel > 1 else 0,
     )
 
@@ -79,7 +80,7 @@ def _transfer_syntax(ds: Dataset) -> UID:
 
 
 class _Image:
-    """One dataset's encapsulated pixel data, ready to decode frames from."""
+    """One dataset's pixel data, ready to decode frames from."""
 
     def __init__(self, ds: Dataset, options: dict[str, Any]) -> None:
         self.transfer_syntax = _transfer_syntax(ds)
@@ -87,33 +88,54 @@ class _Image:
         self.runner.set_source(ds)
         self.runner.set_options(**options)
         self.runner.validate()
-        self.value = ds.PixelData
-        self.spans = frame_spans(ds, self.value)
         self.number_of_frames = self.runner.number_of_frames
-        # pydicom looks at each frame's JPEG header (JFIF, component ids) to decide the
-        # colour space; the frames of one image share it, so the first decides.
-        if self.spans and _core.pixel_codec(self.transfer_syntax) == "jpeg":
-            view = memoryview(self.value)
-            first = b"".join(view[o : o + n] for o, n in self.spans[0])
-            self.runner._get_frame_info(first)
-        if _core.pixel_codec(self.transfer_syntax) == "rle":
-            self.runner.set_option("planar_configuration", 0)  # the decoder writes colour-by-pixel
+        self.value = self.runner.src
+        self.native = not self.transfer_syntax.is_encapsulated
+        self.correct_unused_bits = bool(self.runner._test_for("shift_correction"))
+        if self.native:
+            self.ow_swapped = bool(self.runner._test_for("be_swap_ow"))
+            self.ybr_full_422 = self.runner.photometric_interpretation == PI.YBR_FULL_422
+            self.desc = decode_desc(self.runner)
+            if self.ybr_full_422:  # expanded to YBR_FULL while copied, as pydicom does
+                self.runner.set_option("photometric_interpretation", PI.YBR_FULL)
+        else:
+            self.codec = _core.pixel_codec(self.transfer_syntax)
+            self.spans = frame_spans(ds, self.value)
+            # pydicom looks at each frame's JPEG header (JFIF, component ids) to decide the
+            # colour space; the frames of one image share it, so the first decides.
+            if self.spans and self.codec == "jpeg":
+                view = memoryview(self.value)
+                first = b"".join(view[o : o + n] for o, n in self.spans[0])
+                self.runner._get_frame_info(first)
+            self.desc = decode_desc(self.runner)
+        if self.runner.samples_per_pixel > 1 and (self.native or self.codec == "rle"):
+            self.runner.set_option("planar_configuration", 0)  # written colour-by-pixel
         self.frame_pixels = int(self.runner.frame_length(unit="pixels"))
-        self.desc = decode_desc(self.runner)
 
     def decode(self, frames: list[int], workers: int | None) -> np.ndarray:
         for index in frames:
             if not 0 <= index < self.number_of_frames:
                 raise IndexError(f"There is no frame at index {index}: the image has "
                                  f"{self.number_of_frames} frames")
-        if len(self.spans) < self.number_of_frames:
-            raise PixelDataError(
-                f"The pixel data has {len(self.spans)} frames, (0028,0008) 'Number of Frames' "
-                f"says {self.number_of_frames}", reason="truncated")
         arr = np.empty(len(frames) * self.frame_pixels, dtype=self.runner.pixel_dtype)
         try:
-            _core.decode_frames(self.transfer_syntax, self.value, self.spans, frames, self.desc, arr,
-                                workers or 0, bool(self.runner._test_for("shift_correction")))
+            if self.native:
+                # pydicom returns big endian data with a big endian dtype: the bytes are
+                # copied as they are, and the dtype reads them.
+                in_numpy = self.correct_unused_bits and arr.dtype.byteorder == ">"
+                _core.decode_native(self.value, frames, self.desc, arr, False, self.ow_swapped,
+                                    self.ybr_full_422, self.correct_unused_bits and not in_numpy)
+                if in_numpy:
+                    shift = self.runner.bits_allocated - self.runner.bits_stored
+                    np.left_shift(arr, shift, out=arr)
+                    np.right_shift(arr, shift, out=arr)
+            else:
+                if len(self.spans) < self.number_of_frames:
+                    raise PixelDataError(
+                        f"The pixel data has {len(self.spans)} frames, (0028,0008) 'Number of Frames' "
+                        f"says {self.number_of_frames}", reason="truncated")
+                _core.decode_frames(self.transfer_syntax, self.value, self.spans, frames, self.desc, arr,
+                                    workers or 0, self.correct_unused_bits)
         except _core.PixelError as exc:
             raise _error(exc) from None
         return arr
@@ -123,6 +145,13 @@ class _Image:
         if not raw:
             arr, _ = self.runner.process(arr)
         return arr
+
+
+def _supported(ds: Dataset) -> bool:
+    ts = _transfer_syntax(ds)
+    if not ts.is_encapsulated:
+        return not hasattr(ds.get("PixelData", b""), "read")  # a deferred file object: pydicom's path
+    return _core.pixel_codec(ts) is not None
 
 
 def _native_array(ds: Dataset, index: int | None, options: dict[str, Any]) -> np.ndarray:
@@ -140,12 +169,11 @@ def pixel_array(src: Any, index: int | None = None, *, workers: int | None = Non
     one frame (0-based); `workers` is the number of threads decoding frames
     (``None``: one per core). `raw` skips the colour-space conversion; other keyword
     options are pydicom's decoding options (``as_rgb``, ``force_rgb``, ...).
-    Native (uncompressed) and not yet supported transfer syntaxes go through
-    pydicom's decoder. Raises :class:`PixelDataError` for data that cannot be decoded.
+    Native data is copied (unpacked, byte-swapped, made colour-by-pixel) in C++;
+    JPEG-LS and JPEG 2000 still go through pydicom's decoders. Raises :class:`PixelDataError` for data that cannot be decoded.
     """
     ds = _dataset(src)
-    ts = _transfer_syntax(ds)
-    if not ts.is_encapsulated or _core.pixel_codec(ts) is None or "PixelData" not in ds:
+    if not _supported(ds):
         return _native_array(ds, index, {"raw": raw, **options})
     image = _Image(ds, options)
     frames = list(range(image.number_of_frames)) if index is None else [index]
@@ -160,8 +188,7 @@ def iter_frames(src: Any, *, workers: int | None = None, batch: int | None = Non
     stays bounded for very large multi-frame images.
     """
     ds = _dataset(src)
-    ts = _transfer_syntax(ds)
-    if not ts.is_encapsulated or _core.pixel_codec(ts) is None:
+    if not _supported(ds):
         n = int(ds.get("NumberOfFrames", 1) or 1)
         for index in range(n):
             yield _native_array(ds, index, options)
