@@ -48,6 +48,8 @@ DEFAULT_TARGET = 8.0
 DEFAULT_CHART = "read"
 PER_FILE = "µs/file"
 MEGAPIXELS = "MP/s"
+MEGABYTES = "MB/s"
+RATE_UNITS = (MEGAPIXELS, MEGABYTES)
 MARKDOWN_NAME = "benchmarks.md"
 
 
@@ -66,7 +68,8 @@ class Measurement:
     files: int
     baseline: bool = False
     target: float | None = None
-    megapixels: float | None = None  # pixels decoded per round, millions
+    megapixels: float | None = None  # work per round in millions of `amount_unit` (pixels or bytes)
+    amount_unit: str = "MP"  # "MP" (megapixels) or "MB" (megabytes)
     peer: bool = False
     mean_s: float = 0.0  # mean time of a round, seconds
     stddev_s: float = 0.0
@@ -107,23 +110,24 @@ class Group:
 
     @property
     def unit(self) -> str:
-        """MP/s when every measurement says how many pixels a round decodes, else µs/file."""
+        """MP/s or MB/s when every measurement says how much a round processes, else µs/file."""
         if self.results and all(m.megapixels for m in self.results.values()):
-            return MEGAPIXELS
+            units = {m.amount_unit for m in self.results.values()}
+            return MEGABYTES if units == {"MB"} else MEGAPIXELS
         return PER_FILE
 
     def cost(self, m: Measurement) -> float:
         """Time per unit of work (per megapixel or per file): what ratios compare."""
-        if self.unit == MEGAPIXELS:
+        if self.unit in RATE_UNITS:
             return m.mean_s / m.megapixels
         return m.per_file_us
 
     def value(self, m: Measurement) -> float:
         """What the table and chart show: MP/s, or µs per file."""
-        return m.mp_per_s if self.unit == MEGAPIXELS else m.per_file_us
+        return m.mp_per_s if self.unit in RATE_UNITS else m.per_file_us
 
     def spread(self, m: Measurement) -> float:
-        return m.mp_per_s_spread if self.unit == MEGAPIXELS else m.stddev_us
+        return m.mp_per_s_spread if self.unit in RATE_UNITS else m.stddev_us
 
     def baseline_name(self) -> str:
         base = self.baseline
@@ -175,7 +179,8 @@ def load(paths: list[Path]) -> tuple[dict, dict[str, Group]]:
             label = extra.get("label") or library
             name = bench.get("group") or bench.get("name")
             files = int(extra.get("files", 1)) or 1
-            megapixels = extra.get("megapixels")
+            megapixels = extra.get("megapixels") or extra.get("megabytes")
+            amount_unit = "MB" if extra.get("megabytes") and not extra.get("megapixels") else "MP"
             stats = bench["stats"]
             group = groups.setdefault(name, Group(name))
             group.description = group.description or extra.get("description")
@@ -193,6 +198,7 @@ def load(paths: list[Path]) -> tuple[dict, dict[str, Group]]:
                 baseline=bool(extra.get("baseline")),
                 target=float(extra["target_speedup"]) if extra.get("target_speedup") is not None else None,
                 megapixels=float(megapixels) if megapixels else None,
+                amount_unit=amount_unit,
                 peer=bool(extra.get("peer")),
                 mean_s=float(stats["mean"]),
                 stddev_s=float(stats["stddev"]),
@@ -297,14 +303,16 @@ def chart_units(chart: Path, groups: dict[str, Group]) -> set[str]:
 def chart_title(units: set[str]) -> str:
     if units == {MEGAPIXELS}:
         return "Megapixels per second"
-    if MEGAPIXELS in units:
-        return "Time per file or megapixels per second"
+    if units == {MEGABYTES}:
+        return "Megabytes per second"
+    if units & set(RATE_UNITS):
+        return "Time per file or throughput"
     return "Time per file"
 
 
 def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_target: float,
                    charts: list[Path]) -> None:
-    units = [u for u in (PER_FILE, MEGAPIXELS) if any(g.unit == u for g in groups.values())]
+    units = [u for u in (PER_FILE, MEGAPIXELS, MEGABYTES) if any(g.unit == u for g in groups.values())]
     intro = [
         "Time per file: the mean of all timed rounds divided by the number of files a round "
         "reads. Each group is compared with its baseline, named in its first row (pydicom unless "
@@ -319,6 +327,10 @@ def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_t
             "(baseline time / time for the same pixels) and ± the standard deviation of a round "
             "expressed in MP/s. A baseline marked \"fastest peer\" is the fastest of the other "
             "libraries measured in that group.")
+    if MEGABYTES in units:
+        intro.append(
+            "The network groups are in megabytes per second (MB/s): the bytes of the files one "
+            "round transfers divided by the mean round time, with the same ratios.")
     intro.append("Regenerate with `scripts/bench.sh` (see `benchmarks/README.md`).")
     out = [
         "# Benchmarks",
@@ -358,6 +370,13 @@ def write_markdown(path: Path, header: dict, groups: dict[str, Group], default_t
                 out.append("| " + " | ".join(cells) + " |")
             if group.baseline is None:
                 out.append("| | _no baseline measured_ | | | | |")
+
+    transfers = [g for g in groups.values() if g.unit == MEGABYTES]
+    if transfers:
+        out += ["", "Files per second in the transfer groups:", ""]
+        for group in transfers:
+            rates = ", ".join(f"{m.label} {m.files / m.mean_s:,.0f}" for m in group.ordered() if m.mean_s > 0)
+            out.append(f"- `{group.name}`: {rates}")
 
     described = [g for g in groups.values() if g.description]
     if described:
@@ -460,7 +479,8 @@ def write_chart(path: Path, groups: list[Group], default_target: float) -> None:
         ax.set_axisbelow(True)
         ax.spines[["top", "right"]].set_visible(False)
         if group.unit != previous_unit or index in first_in_row:
-            ax.set_ylabel("MP/s (higher is better)" if group.unit == MEGAPIXELS else "µs per file (lower is better)")
+            ax.set_ylabel(f"{group.unit} (higher is better)" if group.unit in RATE_UNITS
+                          else "µs per file (lower is better)")
             previous_unit = group.unit
     units = {g.unit for g in groups}
     fig.suptitle(f"{chart_title(units)}, and ratio to each group's baseline (grey)", fontsize=11)

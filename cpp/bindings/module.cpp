@@ -6,6 +6,7 @@ void register_parse(pybind11::module_& m);
 void register_convert(pybind11::module_& m);
 void register_scan(pybind11::module_& m);
 void register_pixels(pybind11::module_& m);
+void register_net(pybind11::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -14,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
     turbodicom::bindings::register_convert(m);
     turbodicom::bindings::register_scan(m);
     turbodicom::bindings::register_pixels(m);
+    turbodicom::bindings::register_net(m);
 }

@@ -1,0 +1,185 @@
+"""DIMSE messages: command sets (encoded and decoded in C++), the request and response
+objects handlers see, and the data sets that travel with them."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from io import BytesIO
+from typing import Any
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.uid import UID
+
+from turbodicom import _core
+
+__all__ = ["Message", "decode_dataset", "encode_dataset", "file_header", "status_dataset"]
+
+# Command Field values (PS3.7 E.1).
+C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
+C_GET_RQ, C_GET_RSP = 0x0010, 0x8010
+C_FIND_RQ, C_FIND_RSP = 0x0020, 0x8020
+C_MOVE_RQ, C_MOVE_RSP = 0x0021, 0x8021
+C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030
+C_CANCEL_RQ = 0x0FFF
+NO_DATASET = 0x0101
+
+#: Command elements: tag -> (keyword, VR).
+COMMAND_ELEMENTS: dict[int, tuple[str, str]] = {
+    0x00000002: ("AffectedSOPClassUID", "UI"),
+    0x00000003: ("RequestedSOPClassUID", "UI"),
+    0x00000100: ("CommandField", "US"),
+    0x00000110: ("MessageID", "US"),
+    0x00000120: ("MessageIDBeingRespondedTo", "US"),
+    0x00000600: ("MoveDestination", "AE"),
+    0x00000700: ("Priority", "US"),
+    0x00000800: ("CommandDataSetType", "US"),
+    0x00000900: ("Status", "US"),
+    0x00000901: ("OffendingElement", "AT"),
+    0x00000902: ("ErrorComment", "LO"),
+    0x00000903: ("ErrorID", "US"),
+    0x00001000: ("AffectedSOPInstanceUID", "UI"),
+    0x00001001: ("RequestedSOPInstanceUID", "UI"),
+    0x00001020: ("NumberOfRemainingSuboperations", "US"),
+    0x00001021: ("NumberOfCompletedSuboperations", "US"),
+    0x00001022: ("NumberOfFailedSuboperations", "US"),
+    0x00001023: ("NumberOfWarningSuboperations", "US"),
+    0x00001030: ("MoveOriginatorApplicationEntityTitle", "AE"),
+    0x00001031: ("MoveOriginatorMessageID", "US"),
+}
+_TAGS = {keyword: tag for tag, (keyword, _vr) in COMMAND_ELEMENTS.items()}
+
+
+def _encode_value(vr: str, value: Any) -> bytes:
+    if vr == "US":
+        return struct.pack("<H", int(value))
+    if vr == "UL":
+        return struct.pack("<I", int(value))
+    if vr == "AT":
+        tags = value if isinstance(value, (list, tuple)) else [value]
+        return b"".join(struct.pack("<HH", int(t) >> 16, int(t) & 0xFFFF) for t in tags)
+    raw = value.encode("ascii") if isinstance(value, str) else bytes(value)
+    if len(raw) % 2:
+        raw += b"\x00" if vr == "UI" else b" "
+    return raw
+
+
+def _decode_value(vr: str, raw: bytes) -> Any:
+    if vr == "US":
+        return struct.unpack("<H", raw)[0] if len(raw) == 2 else None
+    if vr == "AT":
+        return [(g << 16) | e for g, e in struct.iter_unpack("<HH", raw[: len(raw) // 4 * 4])]
+    text = raw.decode("ascii", "replace").rstrip("\x00 ")
+    return UID(text) if vr == "UI" else text.lstrip() if vr == "AE" else text
+
+
+class Message:
+    """A DIMSE request or response: its command elements as attributes named by keyword
+    (``MessageID``, ``AffectedSOPClassUID``, ``Status``, ...; ``None`` when absent)."""
+
+    def __init__(self, **elements: Any) -> None:
+        for keyword in _TAGS:
+            setattr(self, keyword, None)
+        for keyword, value in elements.items():
+            if keyword not in _TAGS:
+                raise AttributeError(f"'{keyword}' is not a command element")
+            setattr(self, keyword, value)
+        self.context_id: int | None = None
+
+    @property
+    def has_dataset(self) -> bool:
+        return self.CommandDataSetType is not None and self.CommandDataSetType != NO_DATASET
+
+    def encode(self) -> bytes:
+        elements = []
+        for keyword, tag in _TAGS.items():
+            value = getattr(self, keyword)
+            if value is None or value == "":
+                continue
+            elements.append((tag, _encode_value(COMMAND_ELEMENTS[tag][1], value)))
+        return _core.command_encode(elements)
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Message":
+        message = cls()
+        for tag, raw in _core.command_decode(data):
+            entry = COMMAND_ELEMENTS.get(tag)
+            if entry is not None:
+                setattr(message, entry[0], _decode_value(entry[1], raw))
+        return message
+
+    @property
+    def name(self) -> str:
+        return {
+            C_STORE_RQ: "C-STORE-RQ", C_STORE_RSP: "C-STORE-RSP", C_ECHO_RQ: "C-ECHO-RQ",
+            C_ECHO_RSP: "C-ECHO-RSP", C_FIND_RQ: "C-FIND-RQ", C_FIND_RSP: "C-FIND-RSP",
+            C_MOVE_RQ: "C-MOVE-RQ", C_MOVE_RSP: "C-MOVE-RSP", C_GET_RQ: "C-GET-RQ",
+            C_GET_RSP: "C-GET-RSP", C_CANCEL_RQ: "C-CANCEL-RQ",
+        }.get(self.CommandField, f"command 0x{self.CommandField or 0:04X}")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in _TAGS if getattr(self, k) is not None)
+        return f"<{self.name} {fields}>"
+
+
+def status_dataset(response: Message) -> Dataset:
+    """The Status of a response, with its related elements, as pynetdicom returns it."""
+    ds = Dataset()
+    ds.Status = response.Status
+    for keyword in ("ErrorComment", "ErrorID", "OffendingElement", "AffectedSOPInstanceUID",
+                    "NumberOfRemainingSuboperations", "NumberOfCompletedSuboperations",
+                    "NumberOfFailedSuboperations", "NumberOfWarningSuboperations"):
+        value = getattr(response, keyword)
+        if value is not None and keyword != "AffectedSOPInstanceUID":
+            setattr(ds, keyword, value)
+    return ds
+
+
+def _syntax_flags(transfer_syntax: str) -> tuple[bool, bool, bool]:
+    ts = UID(transfer_syntax)
+    deflated = ts == "1.2.840.10008.1.2.1.99"
+    if ts == "1.2.840.10008.1.2":
+        return True, True, deflated
+    if ts == "1.2.840.10008.1.2.2":
+        return False, False, deflated
+    return False, True, deflated  # explicit VR little endian, and every compressed syntax
+
+
+def decode_dataset(raw: bytes, transfer_syntax: str) -> Dataset:
+    """A data set received in `transfer_syntax`, read by pydicom."""
+    implicit, little, deflated = _syntax_flags(transfer_syntax)
+    if deflated:
+        raw = zlib.decompress(raw, -zlib.MAX_WBITS)
+    ds = read_dataset(BytesIO(raw), implicit, little)
+    ds.set_original_encoding(implicit, little, None)
+    return ds
+
+
+def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
+    """`ds` written in `transfer_syntax` (compressed syntaxes: the pixel data must already be
+    encapsulated in it)."""
+    implicit, little, deflated = _syntax_flags(transfer_syntax)
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR = implicit
+    buffer.is_little_endian = little
+    write_dataset(buffer, ds)
+    raw = buffer.getvalue()
+    if deflated:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+        raw = compressor.compress(raw) + compressor.flush()
+        if len(raw) % 2:  # PS3.5 A.5: the deflated stream is padded to even length
+            raw += b"\x00"
+    return raw
+
+
+def file_header(meta: FileMetaDataset) -> bytes:
+    """A 128-byte preamble, 'DICM' and the File Meta Information group."""
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR = False
+    buffer.is_little_endian = True
+    buffer.write(b"\x00" * 128 + b"DICM")
+    write_file_meta_info(buffer, meta, enforce_standard=True)
+    return buffer.getvalue()

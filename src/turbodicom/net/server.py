@@ -1,0 +1,105 @@
+"""Accepting associations: a listening socket, and one thread per association."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from turbodicom import _core
+from turbodicom.net import events as evt
+from turbodicom.net.association import Association
+
+if TYPE_CHECKING:
+    from turbodicom.net.ae import AE
+
+LOGGER = logging.getLogger("turbodicom.net")
+
+POLL_SECONDS = 0.2  # how often the accept loop checks for shutdown
+
+
+class AssociationServer:
+    """Listens on (host, port); each connection is served by an :class:`Association` on
+    its own thread. ``server_address`` is the bound address (port 0 picks a free port)."""
+
+    def __init__(self, ae: "AE", address: tuple[str, int], ae_title: str, contexts: list,
+                 handlers: evt.Handlers) -> None:
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = contexts
+        self._handlers = ae._handlers.merged(handlers)
+        host, port = address
+        self._listener = _core.Listener(host or "", int(port))
+        self.server_address = (host or "0.0.0.0", self._listener.port)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._associations: list[Association] = []
+
+    # --- handlers (as pynetdicom's server offers them) -------------------------------------
+
+    def bind(self, event: Any, handler: Any, args: list | None = None) -> None:
+        self._handlers.bind(event, handler, args)
+
+    def unbind(self, event: Any, handler: Any) -> None:
+        self._handlers.unbind(event, handler)
+
+    def get_handlers(self, event: Any) -> list:
+        return self._handlers.get(event)
+
+    @property
+    def active_associations(self) -> list[Association]:
+        with self._lock:
+            return list(self._associations)
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._associations)
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, name=f"server-{self.server_address[1]}",
+                                        daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                accepted = self._listener.accept(POLL_SECONDS)
+            except _core.NetError as exc:
+                if self._stop.is_set():
+                    break
+                LOGGER.error("accept failed: %s", exc)
+                continue
+            if accepted is None:
+                continue
+            fd = accepted
+            assoc = Association(self.ae, "acceptor", self._handlers)
+            assoc._supported_contexts = self.contexts
+            with self._lock:
+                self._associations.append(assoc)
+            thread = threading.Thread(target=self._serve_one, args=(assoc, fd),
+                                      name=assoc.name, daemon=True)
+            thread.start()
+
+    def _serve_one(self, assoc: Association, fd: int) -> None:
+        try:
+            assoc._accept(self, fd)
+        except Exception:
+            LOGGER.exception("association with %s:%d failed", assoc.requestor.address, assoc.requestor.port)
+        finally:
+            with self._lock:
+                if assoc in self._associations:
+                    self._associations.remove(assoc)
+
+    def shutdown(self) -> None:
+        """Stop accepting, abort the associations still open, and close the socket."""
+        self._stop.set()
+        self._listener.close()
+        for assoc in self.active_associations:
+            assoc.abort()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    server_close = shutdown
