@@ -146,9 +146,8 @@ class AE:
                   bind_address: tuple[str, int] = ("", 0), tls_args: Any = None,
                   evt_handlers: list | None = None) -> Association:
         """Request an association with the AE at `addr`:`port` called `ae_title`. Returns the
-        :class:`Association`; check ``is_established`` before using it."""
-        if tls_args is not None:
-            raise NotImplementedError("TLS is not available yet")
+        :class:`Association`; check ``is_established`` before using it. `tls_args` is
+        ``(ssl.SSLContext, server_hostname)`` for an association over TLS, as pynetdicom's."""
         contexts = list(contexts) if contexts is not None else self.requested_contexts
         if not contexts:
             raise RuntimeError("At least one requested presentation context is required before "
@@ -159,7 +158,7 @@ class AE:
         assoc = Association(self, "requestor", self._handlers.merged(evt.Handlers(evt_handlers)))
         contexts = [build_context(c.abstract_syntax, c.transfer_syntax) for c in contexts]
         assoc._request(addr, port, _ae_title(ae_title), contexts, max_pdu, roles,
-                       self.connection_timeout or self.network_timeout)
+                       self.connection_timeout or self.network_timeout, tls_args)
         return assoc
 
     # --- accepting ---------------------------------------------------------------------------------
@@ -169,16 +168,15 @@ class AE:
                      contexts: Sequence[PresentationContext] | None = None) -> Any:
         """Listen on `address` (host, port) for association requests. With `block` this call
         serves until interrupted; otherwise it returns the running server (``shutdown()``
-        stops it)."""
+        stops it). With `ssl_context` (an ``ssl.SSLContext`` for the server side) every
+        association runs over TLS."""
         from turbodicom.net.server import AssociationServer
 
-        if ssl_context is not None:
-            raise NotImplementedError("TLS is not available yet")
         supported = list(contexts) if contexts is not None else self.supported_contexts
         if not supported:
             raise ValueError("No supported Presentation Contexts have been defined")
         server = AssociationServer(self, address, _ae_title(ae_title) if ae_title else self.ae_title,
-                                   supported, evt.Handlers(evt_handlers))
+                                   supported, evt.Handlers(evt_handlers), ssl_context)
         self._servers.append(server)
         if block:
             try:

@@ -165,7 +165,7 @@ class Association:
     # --- requestor ------------------------------------------------------------------------
 
     def _request(self, address: str, port: int, called: str, contexts: list[PresentationContext],
-                 max_pdu: int, roles: list, timeout: float | None) -> None:
+                 max_pdu: int, roles: list, timeout: float | None, tls_args: tuple | None = None) -> None:
         """Connect, send the A-ASSOCIATE-RQ and wait for the answer (requestor side)."""
         self._event(EVT_ASSOCIATE_REQUEST)
         self.requestor.ae_title = self.ae.ae_title
@@ -177,8 +177,15 @@ class Association:
         for i, context in enumerate(contexts):
             context.context_id = 2 * i + 1
         try:
-            self._connection = _core.Connection.connect(address, int(port), float(timeout or 0) or 30.0,
-                                                        _connection_options(self.ae))
+            if tls_args is not None:
+                from turbodicom.net.tls import TLSConnection
+
+                context, hostname = tls_args
+                self._connection = TLSConnection.connect(address, int(port), float(timeout or 0) or 30.0,
+                                                         _connection_options(self.ae), context, hostname)
+            else:
+                self._connection = _core.Connection.connect(address, int(port), float(timeout or 0) or 30.0,
+                                                            _connection_options(self.ae))
         except _core.NetError as exc:
             LOGGER.error("Association request failed: unable to connect to remote: %s", exc)
             self.is_aborted = True
@@ -265,7 +272,16 @@ class Association:
         """Serve one connection (acceptor side): negotiate, then answer requests until the
         peer releases or aborts. Runs on the connection's own thread."""
         self._event(EVT_CONNECTION_INDICATION)
-        self._connection = _core.Connection.adopt(fd, _connection_options(self.ae))
+        if getattr(server, "ssl_context", None) is not None:
+            from turbodicom.net.tls import TLSConnection
+
+            try:
+                self._connection = TLSConnection.adopt(fd, _connection_options(self.ae), server.ssl_context)
+            except _core.NetError as exc:
+                LOGGER.error("TLS connection failed: %s", exc)
+                return
+        else:
+            self._connection = _core.Connection.adopt(fd, _connection_options(self.ae))
         self.requestor.address = self._connection.peer_address
         self.requestor.port = self._connection.peer_port
         self._notify(evt.EVT_CONN_OPEN, address=(self.requestor.address, self.requestor.port))

@@ -23,8 +23,9 @@ class AssociationServer:
     its own thread. ``server_address`` is the bound address (port 0 picks a free port)."""
 
     def __init__(self, ae: "AE", address: tuple[str, int], ae_title: str, contexts: list,
-                 handlers: evt.Handlers) -> None:
+                 handlers: evt.Handlers, ssl_context: Any = None) -> None:
         self.ae = ae
+        self.ssl_context = ssl_context
         self.ae_title = ae_title
         self.contexts = contexts
         self._handlers = ae._handlers.merged(handlers)
