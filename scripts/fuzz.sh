@@ -6,7 +6,7 @@
 # Builds the libFuzzer targets fuzz/fuzz_*.cpp with clang (installing clang with
 # apt-get when it is missing and this runs as root), writes seed corpora with
 # fuzz/make_seeds.py and fuzz/make_codec_seeds.py into a temporary folder, runs
-# fuzz_parse, fuzz_jpeg and fuzz_rle, then the atheris target
+# fuzz_parse, fuzz_jpeg, fuzz_rle, fuzz_pdu and fuzz_dimse, then the atheris target
 # fuzz/fuzz_dcmread.py when atheris is importable.
 #
 # Exits non-zero when a target finds a crash, a sanitizer report, a timeout or
@@ -14,7 +14,7 @@
 # input to tests/regressions/<short-description>.dcm once it is understood.
 #
 # Environment: PYTHON (default python3), FUZZ_TIME (fuzz_parse seconds, 60),
-# CODEC_FUZZ_TIME (seconds for each of fuzz_jpeg and fuzz_rle, 30),
+# CODEC_FUZZ_TIME (seconds for each of fuzz_jpeg, fuzz_rle, fuzz_pdu and fuzz_dimse, 30),
 # ATHERIS_TIME (seconds, 30), FUZZ_BUILD (build folder, build/fuzz),
 # FUZZ_FINDINGS (where findings are saved, build/fuzz-findings),
 # FUZZ_CORPUS (keep the grown corpus here instead of a temporary folder).
@@ -44,7 +44,7 @@ fi
 echo "== building the fuzz targets in $BUILD"
 CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DTURBODICOM_FUZZ=ON -DTURBODICOM_BUILD_MODULE=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" --target fuzz_parse fuzz_jpeg fuzz_rle -j "$(nproc 2>/dev/null || echo 2)"
+cmake --build "$BUILD" --target fuzz_parse fuzz_jpeg fuzz_rle fuzz_pdu fuzz_dimse -j "$(nproc 2>/dev/null || echo 2)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/turbodicom-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -52,6 +52,7 @@ CORPUS=${FUZZ_CORPUS:-$WORK/corpus}
 mkdir -p "$CORPUS" "$WORK/pycorpus" "$FINDINGS"
 "$PYTHON" "$ROOT/fuzz/make_seeds.py" "$WORK/seeds" --dict "$WORK/dicom.dict"
 "$PYTHON" "$ROOT/fuzz/make_codec_seeds.py" "$WORK/codec-seeds" 2>/dev/null
+"$PYTHON" "$ROOT/fuzz/make_net_seeds.py" "$WORK/codec-seeds"
 
 # Findings from earlier runs are not this run's.
 before=$(mktemp "$WORK/before.XXXXXX")
@@ -69,7 +70,7 @@ if [ "$rc" != 0 ]; then
   status=1
 fi
 
-for codec in jpeg rle; do
+for codec in jpeg rle pdu dimse; do
   echo "== fuzz_$codec for ${CODEC_FUZZ_TIME}s"
   mkdir -p "$WORK/corpus-$codec" "$WORK/codec-seeds/$codec"
   set +e

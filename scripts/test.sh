@@ -20,10 +20,11 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 step() { printf '\n=== %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------
-# DCMTK is a test peer (dcmdjpeg and dcmdrle decode the files our encoders write);
+# DCMTK and Orthanc are test peers (DCMTK's dcmdjpeg and dcmdrle decode the files our
+# encoders write; its storescp/storescu and Orthanc exchange instances with ours);
 # ccache (used by CMakeLists.txt when found) speeds up rebuilds. They are installed
 # when we are root on a Debian-like system and they are missing.
-declare -A package_of=([ccache]=ccache [dcmdjpeg]=dcmtk)
+declare -A package_of=([ccache]=ccache [dcmdjpeg]=dcmtk [Orthanc]=orthanc)
 missing=()
 for tool in "${!package_of[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
