@@ -299,3 +299,38 @@ def test_association_limit():
         third.release()
     finally:
         server.shutdown()
+
+
+def test_data_sets_streamed_to_files(tmp_path, monkeypatch):
+    """With STORE_RECV_CHUNKED_DATASET the SCP writes each data set to a file as it arrives;
+    the handler finds it at event.dataset_path, and the file is gone after the handler."""
+    from turbodicom.net import config
+
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET_DIR", str(tmp_path))
+    seen = []
+
+    def store(event):
+        path = event.dataset_path
+        assert path is not None and os.path.dirname(path) == str(tmp_path)
+        with open(path, "rb") as f:
+            seen.append((path, f.read(), event.encoded_dataset(include_meta=False), event.dataset.SOPInstanceUID))
+        return 0x0000
+
+    ae = AE("STREAM")
+    for f in FILES:
+        ae.add_supported_context(pydicom.dcmread(f, stop_before_pixels=True).SOPClassUID, ALL_TRANSFER_SYNTAXES)
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, store)])
+    try:
+        assoc = _requestor().associate("127.0.0.1", server.server_address[1])
+        for f in FILES:
+            assert assoc.send_c_store(f).Status == 0
+        assoc.release()
+    finally:
+        server.shutdown()
+    assert len(seen) == len(FILES)
+    for f, (path, on_disk, encoded, uid) in zip(FILES, seen):
+        assert on_disk == encoded == dataset_bytes(f)
+        assert uid == pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID
+        assert not os.path.exists(path)
+    assert list(tmp_path.iterdir()) == []
