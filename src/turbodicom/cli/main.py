@@ -21,6 +21,9 @@ COMMANDS: tuple[str, ...] = (
     "turbodicom.cli.scan",
     "turbodicom.cli.decode",
     "turbodicom.cli.transcode",
+    "turbodicom.cli.echoscu",
+    "turbodicom.cli.storescu",
+    "turbodicom.cli.storescp",
 )
 
 
