@@ -31,6 +31,21 @@ std::vector<std::uint8_t> from_bytes(const py::handle& value) {
     return std::vector<std::uint8_t>(s.begin(), s.end());
 }
 
+// A text field of a received PDU (AE title, UID, version name) as a Python str, byte for
+// byte: a peer may put any bytes there, and a UTF-8 decode would raise UnicodeDecodeError
+// instead of letting the caller judge the value (reject the AE title, the context).
+py::str text(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+    if (!o) throw py::error_already_set();
+    return py::reinterpret_steal<py::str>(o);
+}
+
+py::list texts(const std::vector<std::string>& values) {
+    py::list out;
+    for (const auto& v : values) out.append(text(v));
+    return out;
+}
+
 struct buffer_view {
     py::buffer_info info;
     const std::uint8_t* data = nullptr;
@@ -95,21 +110,23 @@ net::user_information to_user(const py::dict& d) {
 py::dict from_user(const net::user_information& u) {
     py::dict d;
     d["max_length"] = u.max_length ? py::object(py::int_(*u.max_length)) : py::object(py::none());
-    d["implementation_class_uid"] = u.implementation_class_uid;
-    d["implementation_version_name"] = u.implementation_version_name;
+    d["implementation_class_uid"] = text(u.implementation_class_uid);
+    d["implementation_version_name"] = text(u.implementation_version_name);
     if (u.max_operations_invoked && u.max_operations_performed)
         d["async_ops"] = py::make_tuple(*u.max_operations_invoked, *u.max_operations_performed);
     else
         d["async_ops"] = py::none();
     py::list roles;
-    for (const auto& r : u.roles) roles.append(py::make_tuple(r.sop_class_uid, r.scu_role, r.scp_role));
+    for (const auto& r : u.roles) roles.append(py::make_tuple(text(r.sop_class_uid), r.scu_role, r.scp_role));
     d["roles"] = roles;
     py::list extended;
-    for (const auto& e : u.extended_negotiation) extended.append(py::make_tuple(e.sop_class_uid, to_bytes(e.info)));
+    for (const auto& e : u.extended_negotiation)
+        extended.append(py::make_tuple(text(e.sop_class_uid), to_bytes(e.info)));
     d["extended"] = extended;
     py::list common;
     for (const auto& c : u.common_extended_negotiation)
-        common.append(py::make_tuple(c.sop_class_uid, c.service_class_uid, c.related_general_sop_classes));
+        common.append(py::make_tuple(text(c.sop_class_uid), text(c.service_class_uid),
+                                     texts(c.related_general_sop_classes)));
     d["common_extended"] = common;
     if (u.identity_rq) {
         const auto& id = *u.identity_rq;
@@ -203,11 +220,12 @@ void register_net(py::module_& m) {
         const net::associate_rq rq = net::decode_associate_rq(v.data, v.size);
         py::dict d;
         d["protocol_version"] = rq.protocol_version;
-        d["called_ae"] = rq.called_ae;
-        d["calling_ae"] = rq.calling_ae;
-        d["application_context"] = rq.application_context;
+        d["called_ae"] = text(rq.called_ae);
+        d["calling_ae"] = text(rq.calling_ae);
+        d["application_context"] = text(rq.application_context);
         py::list contexts;
-        for (const auto& c : rq.contexts) contexts.append(py::make_tuple(c.id, c.abstract_syntax, c.transfer_syntaxes));
+        for (const auto& c : rq.contexts)
+            contexts.append(py::make_tuple(c.id, text(c.abstract_syntax), texts(c.transfer_syntaxes)));
         d["contexts"] = contexts;
         d["user"] = from_user(rq.user);
         return d;
@@ -217,11 +235,11 @@ void register_net(py::module_& m) {
         const net::associate_ac ac = net::decode_associate_ac(v.data, v.size);
         py::dict d;
         d["protocol_version"] = ac.protocol_version;
-        d["called_ae"] = ac.called_ae;
-        d["calling_ae"] = ac.calling_ae;
-        d["application_context"] = ac.application_context;
+        d["called_ae"] = text(ac.called_ae);
+        d["calling_ae"] = text(ac.calling_ae);
+        d["application_context"] = text(ac.application_context);
         py::list contexts;
-        for (const auto& c : ac.contexts) contexts.append(py::make_tuple(c.id, c.result, c.transfer_syntax));
+        for (const auto& c : ac.contexts) contexts.append(py::make_tuple(c.id, c.result, text(c.transfer_syntax)));
         d["contexts"] = contexts;
         d["user"] = from_user(ac.user);
         return d;

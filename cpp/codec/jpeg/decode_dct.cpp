@@ -1,9 +1,20 @@
 // Sequential DCT scans, Huffman coded (ITU-T T.81 F.2): baseline and extended, 8 and 12 bit.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "codec/jpeg/decode_stream.hpp"
 #include "codec/jpeg/idct.hpp"
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DCT_SCAN_INLINE inline __attribute__((always_inline))
+#else
+#define DCT_SCAN_INLINE inline
+#endif
 
 namespace turbodicom::codec::jpeg::dec {
 namespace {
@@ -18,8 +29,8 @@ constexpr std::uint8_t natural_order[80] = {
 
 template <class Sample>
 struct scan_component {
-    const huffman_table* dc;
-    const huffman_table* ac;
+    const dc_huffman_table* dc;
+    const ac_huffman_table* ac;
     const std::uint16_t* quant;
     plane_view<Sample> plane;
     int h, v;
@@ -27,9 +38,10 @@ struct scan_component {
 };
 
 // Decodes one block's coefficients (F.2.2.1, F.2.2.2), dequantised, into `coefficients`
-// (natural order, all zero on entry). Returns false when only the DC coefficient was coded.
+// (natural order, all zero on entry). Returns one past the zig-zag index of the last coded
+// coefficient (at least 1; 1 when only the DC coefficient was coded).
 template <class Sample>
-inline bool decode_block_coefficients(bit_reader& reader, const scan_component<Sample>& c, std::int32_t& predictor,
+inline int decode_block_coefficients(bit_reader& reader, const scan_component<Sample>& c, std::int32_t& predictor,
                                       std::int32_t* coefficients) {
     const std::int32_t diff = decode_difference(reader, *c.dc);
     // Wrapping addition: corrupt streams may push the predictor anywhere; keep it defined.
@@ -38,12 +50,12 @@ inline bool decode_block_coefficients(bit_reader& reader, const scan_component<S
     dc = std::clamp<std::int64_t>(dc, -(1 << 24), 1 << 24);
     coefficients[0] = static_cast<std::int32_t>(dc);
 
-    const huffman_table& ac = *c.ac;
+    const ac_huffman_table& ac = *c.ac;
     const std::uint16_t* quant = c.quant;
     int k = 1;
     while (k < 64) {
         reader.ensure(32);
-        const huffman_table::entry& e = ac.lookup(reader.peek(huffman_table::lookup_bits));
+        const ac_huffman_table::entry& e = ac.lookup(reader.peek(ac_huffman_table::lookup_bits));
         int symbol;
         std::int32_t value;
         if (e.total_len != 0) {
@@ -71,18 +83,31 @@ inline bool decode_block_coefficients(bit_reader& reader, const scan_component<S
         coefficients[natural_order[k]] = value * quant[k];
         ++k;
     }
-    return k > 1;
+    return k;
+}
+
+// Zeroes a block's coefficients (16-byte aligned) for the next one. Explicit vector stores:
+// a library clear of this size costs more than the stores themselves.
+inline void clear_block(std::int32_t* coefficients) {
+#if defined(__SSE2__) || defined(_M_X64)
+    const __m128i zero = _mm_setzero_si128();
+    for (int i = 0; i < 64; i += 4) _mm_store_si128(reinterpret_cast<__m128i*>(coefficients + i), zero);
+#else
+    std::memset(coefficients, 0, 64 * sizeof(std::int32_t));
+#endif
+    coefficients[64] = 0;
 }
 
 template <class Sample>
-inline void decode_block(bit_reader& reader, const scan_component<Sample>& c, std::int32_t& predictor,
+DCT_SCAN_INLINE void decode_block(bit_reader& reader, const scan_component<Sample>& c, std::int32_t& predictor,
                          std::int32_t* coefficients, std::uint32_t block_x, std::uint32_t block_y) {
-    const bool has_ac = decode_block_coefficients(reader, c, predictor, coefficients);
+    const int end = decode_block_coefficients(reader, c, predictor, coefficients);
+    const bool has_ac = end > 1;
     const plane_view<Sample>& p = c.plane;
     const std::uint32_t x0 = block_x * 8, y0 = block_y * 8;
     if (x0 >= p.width || y0 >= p.height) {
         // Outside the writable area (possible only for padding blocks): decoded, not stored.
-        std::memset(coefficients, 0, 65 * sizeof(std::int32_t));
+        clear_block(coefficients);
         return;
     }
     Sample* dst = p.data + static_cast<std::ptrdiff_t>(y0) * p.stride + x0;
@@ -95,29 +120,36 @@ inline void decode_block(bit_reader& reader, const scan_component<Sample>& c, st
         for (std::uint32_t r = 0; r < h; ++r) std::fill_n(dst + static_cast<std::ptrdiff_t>(r) * p.stride, w, value);
         return;
     }
+    // Zig-zag indices below 10 all lie in the top-left 4x4 (Figure A.6).
+    const auto transform = [&](Sample* to, std::ptrdiff_t stride) {
+        if constexpr (std::is_same_v<Sample, std::uint8_t>) {
+            if (end <= 10) return idct_8x8_4x4(coefficients, to, stride);
+        }
+        idct_8x8(coefficients, to, stride);
+    };
     if (whole) {
-        idct_8x8(coefficients, dst, p.stride);
+        transform(dst, p.stride);
     } else {
         Sample block[64];
-        idct_8x8(coefficients, block, 8);
+        transform(block, 8);
         const std::uint32_t w = std::min<std::uint32_t>(8, p.width - x0);
         const std::uint32_t h = std::min<std::uint32_t>(8, p.height - y0);
         for (std::uint32_t r = 0; r < h; ++r) std::memcpy(dst + static_cast<std::ptrdiff_t>(r) * p.stride, block + r * 8, w * sizeof(Sample));
     }
-    std::memset(coefficients, 0, 65 * sizeof(std::int32_t));
+    clear_block(coefficients);
 }
 
 }  // namespace
 
 template <class Sample>
 void decode_dct_scan(const std::uint8_t* data, std::size_t size, const frame_header& frame, const scan_header& scan,
-                     const tables& t, const plane_view<Sample>* planes, bit_reader& reader) {
+                     const tables& t, const plane_view<Sample>* planes, bit_reader& reader, const mcu_rows* rows) {
     scan_component<Sample> comps[4];
     for (int i = 0; i < scan.count; ++i) {
         const int ci = scan.component[i];
         const frame_component& fc = frame.components[static_cast<std::size_t>(ci)];
-        const huffman_table& dc = t.dc[scan.dc_table[i]];
-        const huffman_table& ac = t.ac[scan.ac_table[i]];
+        const dc_huffman_table& dc = t.dc[scan.dc_table[i]];
+        const ac_huffman_table& ac = t.ac[scan.ac_table[i]];
         if (!dc.defined || !ac.defined) fail(codec_errc::bad_table, scan.data_offset, "scan uses an undefined Huffman table");
         if (!t.quant_defined[fc.tq]) fail(codec_errc::bad_table, scan.data_offset, "component uses an undefined quantisation table");
         comps[i] = {&dc, &ac, t.quant[fc.tq], planes[ci], fc.h, fc.v, frame.precision};
@@ -151,7 +183,18 @@ void decode_dct_scan(const std::uint8_t* data, std::size_t size, const frame_hea
         return;
     }
     // Interleaved (A.2.3): each MCU holds h x v blocks of every component, left to right, top down.
+    const std::uint32_t ring = rows != nullptr ? rows->ring : 0;
     for (std::uint32_t my = 0; my < frame.mcus_y; ++my) {
+        // Each component's view of this MCU row: 8 * v sample rows from its slot.
+        const std::uint32_t slot = ring != 0 ? my % ring : my;
+        for (int i = 0; i < scan.count; ++i) {
+            const plane_view<Sample>& whole = planes[scan.component[i]];
+            const std::uint32_t rows_per_mcu = 8 * static_cast<std::uint32_t>(comps[i].v);
+            const std::uint32_t y0 = my * rows_per_mcu;
+            plane_view<Sample>& p = comps[i].plane;
+            p.data = whole.data + static_cast<std::ptrdiff_t>(slot) * rows_per_mcu * whole.stride;
+            p.height = y0 < whole.height ? std::min(rows_per_mcu, whole.height - y0) : 0;
+        }
         for (std::uint32_t mx = 0; mx < frame.mcus_x; ++mx) {
             restart_if_due();
             for (int i = 0; i < scan.count; ++i) {
@@ -159,15 +202,16 @@ void decode_dct_scan(const std::uint8_t* data, std::size_t size, const frame_hea
                 for (int y = 0; y < c.v; ++y)
                     for (int x = 0; x < c.h; ++x)
                         decode_block(reader, c, predictors[i], coefficients, mx * static_cast<std::uint32_t>(c.h) + static_cast<std::uint32_t>(x),
-                                     my * static_cast<std::uint32_t>(c.v) + static_cast<std::uint32_t>(y));
+                                     static_cast<std::uint32_t>(y));
             }
         }
+        if (rows != nullptr && rows->done != nullptr) rows->done(rows->context, my + 1);
     }
 }
 
 template void decode_dct_scan<std::uint8_t>(const std::uint8_t*, std::size_t, const frame_header&, const scan_header&,
-                                            const tables&, const plane_view<std::uint8_t>*, bit_reader&);
+                                            const tables&, const plane_view<std::uint8_t>*, bit_reader&, const mcu_rows*);
 template void decode_dct_scan<std::uint16_t>(const std::uint8_t*, std::size_t, const frame_header&, const scan_header&,
-                                             const tables&, const plane_view<std::uint16_t>*, bit_reader&);
+                                             const tables&, const plane_view<std::uint16_t>*, bit_reader&, const mcu_rows*);
 
 }  // namespace turbodicom::codec::jpeg::dec

@@ -67,7 +67,7 @@ void decode_lossless_scan(const std::uint8_t* data, std::size_t size, const fram
 
     const bool interleaved = scan.count > 1;
     struct component_rows {
-        const huffman_table* table;
+        const dc_huffman_table* table;
         plane_view<std::uint16_t> plane;
         int h, v;
         std::uint32_t row_width;  // samples of one sample row in this scan
@@ -111,7 +111,7 @@ void decode_lossless_scan(const std::uint8_t* data, std::size_t size, const fram
         // Differences of the MCU row.
         if (scan.count == 1) {
             std::int32_t* diff = comps[0].diff.data();
-            const huffman_table& table = *comps[0].table;
+            const dc_huffman_table& table = *comps[0].table;
             for (std::uint32_t x = 0; x < mcus_per_row; ++x) diff[x] = decode_difference(reader, table);
         } else if (frame.hmax == 1 && frame.vmax == 1) {
             for (std::uint32_t x = 0; x < mcus_per_row; ++x)

@@ -44,8 +44,8 @@ struct scan_header {
 };
 
 struct tables {
-    huffman_table dc[4];
-    huffman_table ac[4];
+    dc_huffman_table dc[4];
+    ac_huffman_table ac[4];
     // Quantisation tables in zig-zag order, padded with zeros past 63 so that a corrupt run
     // that overshoots the block reads a valid entry.
     std::uint16_t quant[4][80] = {};
@@ -61,10 +61,22 @@ struct plane_view {
     std::uint32_t width = 0, height = 0;  // writable area; blocks are clipped to it
 };
 
-// Lossy scans. Samples are uint8_t for 8-bit precision, uint16_t for 12-bit.
+// Where an interleaved scan (A.2.3) puts its MCU rows, and whom it tells when one is done:
+// with `ring` != 0 the planes hold only `ring` MCU rows, MCU row m going to slot m % ring, so
+// that the caller consumes each row while it is in cache (it must do so before the slot is
+// reused, that is from `done`).
+struct mcu_rows {
+    std::uint32_t ring = 0;
+    void (*done)(void* context, std::uint32_t rows_done) = nullptr;  // after each MCU row
+    void* context = nullptr;
+};
+
+// Lossy scans. Samples are uint8_t for 8-bit precision, uint16_t for 12-bit. `rows` applies
+// to interleaved scans only; null: whole planes, no notification.
 template <class Sample>
 void decode_dct_scan(const std::uint8_t* data, std::size_t size, const frame_header& frame, const scan_header& scan,
-                     const tables& t, const plane_view<Sample>* planes, bit_reader& reader);
+                     const tables& t, const plane_view<Sample>* planes, bit_reader& reader,
+                     const mcu_rows* rows = nullptr);
 
 // Lossless scans: `planes` receive the reconstructed samples already shifted left by Pt.
 void decode_lossless_scan(const std::uint8_t* data, std::size_t size, const frame_header& frame,

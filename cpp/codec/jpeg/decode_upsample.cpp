@@ -236,6 +236,14 @@ void interleave3(const std::uint8_t* a, const std::uint8_t* b, const std::uint8_
     }
 }
 
+// Row y of a plane that may hold only some rows (component_output::ring_rows), clamped to
+// the component's rows as in row_at.
+const std::uint8_t* ring_row(const std::uint8_t* plane, const component_output& c, std::int64_t y) {
+    y = std::clamp<std::int64_t>(y, 0, static_cast<std::int64_t>(c.plane_height) - 1);
+    if (c.ring_rows != 0) y %= c.ring_rows;
+    return plane + y * c.plane_stride;
+}
+
 bool fast_layout(const component_output& c) {
     if (c.shift != 0) return false;
     if (c.ratio_h == 1 && c.ratio_v == 1) return true;
@@ -274,12 +282,12 @@ void row_composer::write_rows(const std::uint8_t* const* planes, std::uint8_t* o
             std::uint8_t* buf = rows_.data() + row_size_ * static_cast<std::size_t>(i);
             const std::uint32_t pw = c.plane_width;
             if (c.ratio_h == 1 && c.ratio_v == 1) {
-                row[i] = plane + static_cast<std::ptrdiff_t>(y) * c.plane_stride;
+                row[i] = ring_row(plane, c, y);
                 continue;
             }
             row[i] = buf;
             if (c.ratio_v == 1) {
-                const std::uint8_t* in = row_at(plane, c, y);
+                const std::uint8_t* in = ring_row(plane, c, y);
                 std::uint8_t* e = edge_.data() + 16;
                 std::memcpy(e, in, pw);
                 e[-1] = e[0];
@@ -287,8 +295,8 @@ void row_composer::write_rows(const std::uint8_t* const* planes, std::uint8_t* o
                 h2v1_padded(e, pw, buf);
                 continue;
             }
-            const std::uint8_t* near = row_at(plane, c, y / 2);
-            const std::uint8_t* far = row_at(plane, c, (y & 1) ? std::int64_t(y / 2) + 1 : std::int64_t(y / 2) - 1);
+            const std::uint8_t* near = ring_row(plane, c, y / 2);
+            const std::uint8_t* far = ring_row(plane, c, (y & 1) ? std::int64_t(y / 2) + 1 : std::int64_t(y / 2) - 1);
             if (c.ratio_h == 1) {
                 h1v2_row8(near, far, w, (y & 1) ? 2 : 1, buf);
             } else {

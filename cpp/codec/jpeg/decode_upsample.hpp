@@ -17,6 +17,8 @@ struct component_output {
     int shift;                                // left shift of every sample (lossless Pt)
     std::uint32_t width, height;              // the image
     int components, index;                    // output interleave
+    std::uint32_t ring_rows = 0;              // row_composer only: the plane holds rows
+                                              // y % ring_rows (0: all rows)
 };
 
 template <class In, class Out>
@@ -30,7 +32,8 @@ class row_composer {
 public:
     static bool supports(const component_output* c, int count);
     row_composer(const component_output* c, int count);
-    // planes[i]: component i's samples, rows plane_stride apart.
+    // planes[i]: component i's samples, rows plane_stride apart. Row y of the output needs
+    // rows up to y / ratio_v + 1 of each component, and down to y / ratio_v - 1.
     void write_rows(const std::uint8_t* const* planes, std::uint8_t* out, std::uint32_t y0, std::uint32_t y1);
 
 private:

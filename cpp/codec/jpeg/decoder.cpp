@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "codec/common/codec_error.hpp"
@@ -187,8 +188,8 @@ public:
             for (int i = 0; i < 16; ++i) count += data_[p + 1 + i];
             if (count > 256) fail(codec_errc::bad_table, p, "more than 256 Huffman codes");
             if (end - p - 17 < static_cast<std::size_t>(count)) fail(codec_errc::bad_table, p, "Huffman symbols past the segment");
-            dec::huffman_table& table = tc == 0 ? t.dc[th] : t.ac[th];
-            table.build(data_ + p + 1, data_ + p + 17, count, tc == 0, p);
+            if (tc == 0) t.dc[th].build(data_ + p + 1, data_ + p + 17, count, true, p);
+            else t.ac[th].build(data_ + p + 1, data_ + p + 17, count, false, p);
             p += 17 + static_cast<std::size_t>(count);
         }
     }
@@ -351,17 +352,12 @@ struct component_store {
     bool direct = false;
 };
 
-template <class Sample, class Out>
-void compose(const frame_header& frame, const std::vector<component_store<Sample>>& stores, Out* out, int shift,
-             bool smooth) {
+// How each component maps onto the output (expansion ratios, interleave).
+template <class Sample>
+std::vector<dec::component_output> component_outputs(const frame_header& frame,
+                                                     const std::vector<component_store<Sample>>& stores, int shift,
+                                                     bool smooth) {
     const std::size_t nc = frame.components.size();
-    if (nc == 1 && stores[0].direct) {
-        if (shift != 0) {
-            for (std::size_t k = 0, n = std::size_t(frame.width) * frame.height; k < n; ++k)
-                out[k] = static_cast<Out>(out[k] << shift);
-        }
-        return;
-    }
     std::vector<dec::component_output> outputs(nc);
     for (std::size_t i = 0; i < nc; ++i) {
         const frame_component& fc = frame.components[i];
@@ -378,6 +374,21 @@ void compose(const frame_header& frame, const std::vector<component_store<Sample
         c.components = static_cast<int>(nc);
         c.index = static_cast<int>(i);
     }
+    return outputs;
+}
+
+template <class Sample, class Out>
+void compose(const frame_header& frame, const std::vector<component_store<Sample>>& stores, Out* out, int shift,
+             bool smooth) {
+    const std::size_t nc = frame.components.size();
+    if (nc == 1 && stores[0].direct) {
+        if (shift != 0) {
+            for (std::size_t k = 0, n = std::size_t(frame.width) * frame.height; k < n; ++k)
+                out[k] = static_cast<Out>(out[k] << shift);
+        }
+        return;
+    }
+    const std::vector<dec::component_output> outputs = component_outputs(frame, stores, shift, smooth);
     if constexpr (std::is_same_v<Sample, std::uint8_t> && std::is_same_v<Out, std::uint8_t>) {
         if (dec::row_composer::supports(outputs.data(), static_cast<int>(nc))) {
             const std::uint8_t* planes[4];
@@ -407,32 +418,76 @@ void compose(const frame_header& frame, const std::vector<component_store<Sample
     for (std::size_t i = 0; i < nc; ++i) dec::write_component(stores[i].view.data, outputs[i], out);
 }
 
+// Decoding in strips: an 8-bit frame whose first scan carries every component, interleaved,
+// in a layout row_composer handles. The planes then hold a few MCU rows each, and the output
+// rows are written as soon as the MCU rows they need are decoded, while those are in cache;
+// nothing proportional to the image is allocated besides the output.
+constexpr std::uint32_t strip_ring = 3;  // MCU rows per plane: the 2:1 filters look one row back
+
+struct strip_writer {
+    const frame_header* frame;
+    std::vector<dec::component_output> outputs;
+    dec::row_composer composer;
+    const std::uint8_t* planes[4];
+    std::uint8_t* out;
+    std::uint32_t next_row = 0;  // first output row not written yet
+
+    strip_writer(const frame_header& f, std::vector<dec::component_output> o, std::uint8_t* dst)
+        : frame(&f), outputs(std::move(o)), composer(outputs.data(), static_cast<int>(outputs.size())), out(dst) {}
+
+    // After `mcu_rows` MCU rows: output row y needs component rows up to y / ratio_v + 1.
+    static void rows_done(void* context, std::uint32_t mcu_rows) {
+        strip_writer& w = *static_cast<strip_writer*>(context);
+        const frame_header& f = *w.frame;
+        std::uint32_t end = f.height;
+        if (mcu_rows < f.mcus_y) {
+            for (std::size_t i = 0; i < w.outputs.size(); ++i) {
+                const dec::component_output& c = w.outputs[i];
+                const std::uint64_t avail = std::uint64_t(mcu_rows) * 8 * static_cast<std::uint32_t>(f.components[i].v);
+                if (avail >= c.plane_height) continue;
+                const std::uint64_t limit = c.ratio_v == 1 ? avail : 2 * avail - 1;
+                end = static_cast<std::uint32_t>(std::min<std::uint64_t>(end, limit));
+            }
+        }
+        if (end > w.next_row) {
+            w.composer.write_rows(w.planes, w.out, w.next_row, end);
+            w.next_row = end;
+        }
+    }
+};
+
 template <class Sample, class Out>
 void decode_frame(const std::uint8_t* data, std::size_t size, stream_parser& parser, frame_header& frame,
                   dec::tables& t, Out* out) {
     const std::size_t nc = frame.components.size();
     std::vector<component_store<Sample>> stores(nc);
+    std::vector<dec::plane_view<Sample>> views(nc);
     // The caller's buffer holds the samples directly when there is one component of our type.
     const bool direct = nc == 1 && sizeof(Sample) == sizeof(Out);
-    for (std::size_t i = 0; i < nc; ++i) {
-        const frame_component& fc = frame.components[i];
-        component_store<Sample>& s = stores[i];
-        if (direct) {
-            s.direct = true;
-            s.view.data = reinterpret_cast<Sample*>(out);
-            s.view.stride = frame.width;
-            s.view.width = frame.width;
-            s.view.height = frame.height;
-        } else {
-            s.scratch.reset(new Sample[std::size_t(fc.plane_width) * fc.plane_height]);
-            s.view.data = s.scratch.get();
-            s.view.stride = fc.plane_width;
-            s.view.width = fc.plane_width;
-            s.view.height = fc.plane_height;
+    // Planes are allocated at the first scan, whole or as strips.
+    auto allocate = [&](std::uint32_t ring) {
+        for (std::size_t i = 0; i < nc; ++i) {
+            const frame_component& fc = frame.components[i];
+            component_store<Sample>& s = stores[i];
+            if (direct) {
+                s.direct = true;
+                s.view.data = reinterpret_cast<Sample*>(out);
+                s.view.stride = frame.width;
+                s.view.width = frame.width;
+                s.view.height = frame.height;
+            } else {
+                const std::size_t rows = ring != 0 ? std::size_t(ring) * 8 * static_cast<std::size_t>(fc.v) : fc.plane_height;
+                s.scratch.reset(new Sample[std::size_t(fc.plane_width) * rows]);
+                s.view.data = s.scratch.get();
+                s.view.stride = fc.plane_width;
+                s.view.width = fc.plane_width;
+                s.view.height = fc.plane_height;  // rows of the component; a strip holds some
+            }
+            views[i] = s.view;
         }
-    }
-    std::vector<dec::plane_view<Sample>> views(nc);
-    for (std::size_t i = 0; i < nc; ++i) views[i] = stores[i].view;
+    };
+    bool allocated = false;
+    bool written = false;  // the output was written during the scan (strips)
 
     int shift = 0;
     bool any_scan = false;
@@ -449,15 +504,44 @@ void decode_frame(const std::uint8_t* data, std::size_t size, stream_parser& par
                 scan_header scan;
                 parser.read_scan(frame, scan);
                 dec::bit_reader reader(data, size, scan.data_offset);
-                if constexpr (std::is_same_v<Sample, std::uint16_t>) {
-                    if (frame.lossless()) {
-                        dec::decode_lossless_scan(data, size, frame, scan, t, views.data(), reader);
-                        shift = scan.al;
+                if (written) {
+                    // Every component was in the first scan: a further one is not valid; skip it.
+                    parser.set_pos(dec::find_scan_end(data, size, scan.data_offset));
+                    break;
+                }
+                if constexpr (std::is_same_v<Sample, std::uint8_t> && std::is_same_v<Out, std::uint8_t>) {
+                    if (!allocated && nc > 1 && static_cast<std::size_t>(scan.count) == nc) {
+                        std::vector<dec::component_output> outputs = component_outputs(frame, stores, 0, true);
+                        for (std::size_t i = 0; i < nc; ++i) {
+                            outputs[i].plane_stride = frame.components[i].plane_width;
+                            outputs[i].ring_rows = strip_ring * 8 * static_cast<std::uint32_t>(frame.components[i].v);
+                        }
+                        if (dec::row_composer::supports(outputs.data(), static_cast<int>(nc))) {
+                            allocate(strip_ring);
+                            allocated = true;
+                            strip_writer writer(frame, std::move(outputs), out);
+                            for (std::size_t i = 0; i < nc; ++i) writer.planes[i] = views[i].data;
+                            const dec::mcu_rows rows{strip_ring, &strip_writer::rows_done, &writer};
+                            dec::decode_dct_scan<Sample>(data, size, frame, scan, t, views.data(), reader, &rows);
+                            written = true;
+                        }
+                    }
+                }
+                if (!allocated) {
+                    allocate(0);
+                    allocated = true;
+                }
+                if (!written) {
+                    if constexpr (std::is_same_v<Sample, std::uint16_t>) {
+                        if (frame.lossless()) {
+                            dec::decode_lossless_scan(data, size, frame, scan, t, views.data(), reader);
+                            shift = scan.al;
+                        } else {
+                            dec::decode_dct_scan<Sample>(data, size, frame, scan, t, views.data(), reader);
+                        }
                     } else {
                         dec::decode_dct_scan<Sample>(data, size, frame, scan, t, views.data(), reader);
                     }
-                } else {
-                    dec::decode_dct_scan<Sample>(data, size, frame, scan, t, views.data(), reader);
                 }
                 for (int i = 0; i < scan.count; ++i) frame.components[static_cast<std::size_t>(scan.component[i])].decoded = true;
                 any_scan = true;
@@ -473,6 +557,7 @@ void decode_frame(const std::uint8_t* data, std::size_t size, stream_parser& par
         }
     }
     if (!any_scan) fail(codec_errc::truncated, parser.pos(), "no scan before the end of the data");
+    if (written) return;
     // A component that no scan carried (a stream cut short): the mid-grey that all-zero data gives.
     const int precision = frame.precision;
     for (std::size_t i = 0; i < nc; ++i) {
@@ -504,7 +589,9 @@ void decode(const std::uint8_t* data, std::size_t size, std::uint8_t* out, std::
     stream_parser parser(data, size);
     stream_info info;
     frame_header frame;
-    auto t = std::make_unique<dec::tables>();
+    // Default-initialised: a Huffman lookup table is filled by build() before anything reads it
+    // (scans check `defined`), so the tables need no clearing here.
+    std::unique_ptr<dec::tables> t(new dec::tables);
     read_header(parser, info, frame, t.get());
     if (frame.process == marker::SOF2) fail(codec_errc::unsupported, 0, "progressive JPEG is not supported");
     if (frame.height == 0) {

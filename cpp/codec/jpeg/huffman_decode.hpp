@@ -11,9 +11,10 @@
 
 namespace turbodicom::codec::jpeg::dec {
 
+template <int LookupBits>
 class huffman_table {
 public:
-    static constexpr int lookup_bits = 10;
+    static constexpr int lookup_bits = LookupBits;
 
     struct entry {
         std::int32_t value;      // the extended value, when total_len != 0
@@ -43,6 +44,13 @@ private:
     std::uint8_t symbols_[256];
 };
 
+// DC differences and lossless differences: categories with their extra bits mostly fit in
+// 10 bits. AC coefficients gain from one bit more (run/size codes are longer); 16 KiB each.
+// The eight tables of a stream stay under 100 KiB, small enough for one ordinary allocation
+// (larger blocks are typically mapped afresh, page by page, on every decode).
+using dc_huffman_table = huffman_table<10>;
+using ac_huffman_table = huffman_table<11>;
+
 // Sign extension of T.81 F.2.2.1 (EXTEND): `bits` holds `size` received bits, 1 <= size <= 16.
 inline std::int32_t extend(std::uint32_t bits, int size) {
     const std::int32_t v = static_cast<std::int32_t>(bits);
@@ -50,8 +58,9 @@ inline std::int32_t extend(std::uint32_t bits, int size) {
 }
 
 // Decodes one symbol; the reader must hold at least 16 bits.
-inline int decode_symbol(bit_reader& reader, const huffman_table& table) {
-    const huffman_table::entry& e = table.lookup(reader.peek(huffman_table::lookup_bits));
+template <int LookupBits>
+inline int decode_symbol(bit_reader& reader, const huffman_table<LookupBits>& table) {
+    const auto& e = table.lookup(reader.peek(LookupBits));
     if (e.code_len != 0) {
         reader.skip(e.code_len);
         return e.symbol;
@@ -61,9 +70,10 @@ inline int decode_symbol(bit_reader& reader, const huffman_table& table) {
 
 // Decodes a DC difference or lossless difference: a category SSSS and its extra bits.
 // SSSS = 16 (lossless only) means 32768 with no extra bits (T.81 H.1.2.2).
-inline std::int32_t decode_difference(bit_reader& reader, const huffman_table& table) {
+template <int LookupBits>
+inline std::int32_t decode_difference(bit_reader& reader, const huffman_table<LookupBits>& table) {
     reader.ensure(32);
-    const huffman_table::entry& e = table.lookup(reader.peek(huffman_table::lookup_bits));
+    const auto& e = table.lookup(reader.peek(LookupBits));
     if (e.total_len != 0) {
         reader.skip(e.total_len);
         return e.value;

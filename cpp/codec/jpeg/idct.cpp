@@ -227,6 +227,27 @@ IDCT_INLINE void idct8_int(__m128i* x, __m128i bias) {
     for (int n = 0; n < 8; ++n) x[n] = _mm_packs_epi32(out[n][0], out[n][1]);
 }
 
+// The same pass when x[4..7] are zero: the even part then needs only (x0, x2) and the odd part
+// only (x1, x3), one multiply-add per output each. `low_only`: lanes 4..7 are zero too and stay so.
+template <int shift, bool low_only>
+IDCT_INLINE void idct8_int_sparse(__m128i* x, __m128i bias) {
+    const __m128i k0 = pair(1 << const_bits, ev_t3[0]), k3 = pair(1 << const_bits, -ev_t3[0]);
+    const __m128i k1 = pair(1 << const_bits, ev_t2[0]), k2 = pair(1 << const_bits, -ev_t2[0]);
+    __m128i out[8][2];
+    for (int half = 0; half < (low_only ? 1 : 2); ++half) {
+        const __m128i p02 = half == 0 ? _mm_unpacklo_epi16(x[0], x[2]) : _mm_unpackhi_epi16(x[0], x[2]);
+        const __m128i p13 = half == 0 ? _mm_unpacklo_epi16(x[1], x[3]) : _mm_unpackhi_epi16(x[1], x[3]);
+        const __m128i e[4] = {_mm_add_epi32(_mm_madd_epi16(p02, k0), bias), _mm_add_epi32(_mm_madd_epi16(p02, k1), bias),
+                              _mm_add_epi32(_mm_madd_epi16(p02, k2), bias), _mm_add_epi32(_mm_madd_epi16(p02, k3), bias)};
+        for (int n = 0; n < 4; ++n) {
+            const __m128i o = _mm_madd_epi16(p13, pair(od[n][0], od[n][2]));
+            out[n][half] = _mm_srai_epi32(_mm_add_epi32(e[n], o), shift);
+            out[7 - n][half] = _mm_srai_epi32(_mm_sub_epi32(e[n], o), shift);
+        }
+    }
+    for (int n = 0; n < 8; ++n) x[n] = _mm_packs_epi32(out[n][0], low_only ? _mm_setzero_si128() : out[n][1]);
+}
+
 IDCT_INLINE void transpose8(__m128i* r) {
     const __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
     const __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
@@ -269,9 +290,39 @@ IDCT_INLINE void idct8_int_line(std::int32_t* x, std::ptrdiff_t step, std::int32
 
 }  // namespace
 
+constexpr int shift1 = const_bits - pass1_bits;
+constexpr int shift2 = const_bits + pass1_bits + 3;
+
+#if defined(TURBODICOM_JPEG_IDCT_SSE2)
+namespace {
+IDCT_INLINE void store_rows(__m128i* x, std::uint8_t* out, std::ptrdiff_t stride) {
+    for (int r = 0; r < 8; r += 2) {
+        const __m128i bytes = _mm_packus_epi16(x[r], x[r + 1]);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * stride), bytes);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (r + 1) * stride), _mm_unpackhi_epi64(bytes, bytes));
+    }
+}
+}  // namespace
+
+void idct_8x8_4x4(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride) {
+    __m128i x[8];
+    for (int r = 0; r < 4; ++r)
+        x[r] = _mm_packs_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(coefficients + r * 8)), _mm_setzero_si128());
+    for (int r = 4; r < 8; ++r) x[r] = _mm_setzero_si128();
+    // Rows 4..7 are zero, and so are columns 4..7, before and after the column pass.
+    idct8_int_sparse<shift1, true>(x, _mm_set1_epi32(1 << (shift1 - 1)));
+    transpose8(x);
+    idct8_int_sparse<shift2, false>(x, _mm_set1_epi32((1 << (shift2 - 1)) + (128 << shift2)));
+    transpose8(x);
+    store_rows(x, out, stride);
+}
+#else
+void idct_8x8_4x4(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride) {
+    idct_8x8(coefficients, out, stride);
+}
+#endif
+
 void idct_8x8(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride) {
-    constexpr int shift1 = const_bits - pass1_bits;
-    constexpr int shift2 = const_bits + pass1_bits + 3;
 #if defined(TURBODICOM_JPEG_IDCT_SSE2)
     __m128i x[8];
     for (int r = 0; r < 8; ++r) {
@@ -284,11 +335,7 @@ void idct_8x8(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_
     transpose8(x);
     idct8_int<shift2>(x, _mm_set1_epi32((1 << (shift2 - 1)) + (128 << shift2)));
     transpose8(x);
-    for (int r = 0; r < 8; r += 2) {
-        const __m128i bytes = _mm_packus_epi16(x[r], x[r + 1]);
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * stride), bytes);
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (r + 1) * stride), _mm_unpackhi_epi64(bytes, bytes));
-    }
+    store_rows(x, out, stride);
 #else
     std::int32_t x[64];
     for (int i = 0; i < 64; ++i) x[i] = clamp16(coefficients[i]);

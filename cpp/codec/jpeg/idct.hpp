@@ -11,6 +11,8 @@ namespace turbodicom::codec::jpeg::dec {
 
 // coefficients: 64 dequantised values in natural (row-major) order.
 void idct_8x8(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride);
+// The same when only the top-left 4x4 coefficients (zig-zag indices 0..9) can be non-zero.
+void idct_8x8_4x4(const std::int32_t* coefficients, std::uint8_t* out, std::ptrdiff_t stride);
 // 12-bit samples: level shift 2048, clamped to 0..4095.
 void idct_8x8(const std::int32_t* coefficients, std::uint16_t* out, std::ptrdiff_t stride);
 

@@ -79,6 +79,27 @@ STORE_HANDLER_FAILED = 0xC211  # "Unable to process": the handler raised
 STORE_BAD_STATUS = 0xC001  # the handler returned something that is not a status
 
 
+APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"  # the DICOM Application Context Name (PS3.7 A.2.1)
+
+# Receive errors after which nothing can be sent: the peer is gone.
+_CONNECTION_LOST = ("closed", "I/O error")
+
+
+def _abort_reason(exc: Exception) -> int:
+    """The A-ABORT reason (PS3.8 9.3.8) for a PDU that could not be received or decoded:
+    1 (unrecognized PDU) for an unknown PDU type, else 6 (invalid PDU parameter value).
+    The code "bad PDU" also covers malformed bodies, hence the look at the detail."""
+    if getattr(exc, "code", "") == "bad PDU" and str(getattr(exc, "detail", "")).startswith("unknown PDU type"):
+        return 1
+    return 6
+
+
+def _valid_ae_title(title: str) -> bool:
+    """1 to 16 characters of the default repertoire without backslash or control
+    characters (PS3.5 AE); the PDU decoder has already removed the space padding."""
+    return 0 < len(title) <= 16 and all(0x20 <= ord(c) < 0x7F and c != "\\" for c in title)
+
+
 class NetworkError(OSError):
     """The connection failed, timed out or broke the protocol."""
 
@@ -207,16 +228,29 @@ class Association:
         }
         try:
             self._connection.send(_core.pdu_encode_associate_rq(request))
-            kind, body = self._connection.receive(float(self.acse_timeout or 0) or 0.0)
         except _core.NetError as exc:
             LOGGER.error("Association request failed: %s", exc)
             self._close(aborted=True)
             return
+        try:
+            kind, body = self._connection.receive(float(self.acse_timeout or 0) or 0.0)
+            answer = (_core.pdu_decode_associate_ac(body) if kind == A_ASSOCIATE_AC
+                      else _core.pdu_decode_associate_rj(body) if kind == A_ASSOCIATE_RJ else None)
+        except _core.NetError as exc:
+            LOGGER.error("Association request failed: %s", exc)
+            if exc.code == "timeout":  # the ACSE timeout: give up as the service-user would
+                self.abort()
+            elif exc.code in _CONNECTION_LOST:
+                self._close(aborted=True)
+            else:  # Evt19 in Sta5: AA-8
+                self._event(EVT_INVALID_PDU)
+                self._send_abort(2, _abort_reason(exc))
+            return
         action = self._event(_PDU_EVENTS.get(kind, EVT_INVALID_PDU))
         if kind == A_ASSOCIATE_AC:
-            self._accepted(_core.pdu_decode_associate_ac(body), contexts, roles)
+            self._accepted(answer, contexts, roles)
         elif kind == A_ASSOCIATE_RJ:
-            result, source, reason = _core.pdu_decode_associate_rj(body)
+            result, source, reason = answer
             self.rejection = RejectReason(result, source, reason)
             self.is_rejected = True
             LOGGER.error("Association rejected: %s", reject_reason_text(source, reason))
@@ -228,7 +262,7 @@ class Association:
             self._close()
         else:
             LOGGER.error("Unexpected PDU 0x%02X in reply to the association request (%s)", kind, action)
-            self.abort()
+            self._send_abort(2, 2)  # AA-8: unexpected PDU
 
     def _accepted(self, answer: dict, offered: list[PresentationContext], roles: list) -> None:
         user = answer["user"]
@@ -282,21 +316,31 @@ class Association:
                 return
         else:
             self._connection = _core.Connection.adopt(fd, _connection_options(self.ae))
-        self.requestor.address = self._connection.peer_address
-        self.requestor.port = self._connection.peer_port
+        try:
+            self.requestor.address = self._connection.peer_address
+            self.requestor.port = self._connection.peer_port
+        except _core.NetError as exc:  # the peer reset the connection before it was served
+            LOGGER.info("Connection lost at once: %s", exc)
+            self._connection.close()
+            self._connection = None
+            return
         self._notify(evt.EVT_CONN_OPEN, address=(self.requestor.address, self.requestor.port))
         try:
             try:
                 # ARTIM: the request must arrive within the ACSE timeout.
                 kind, body = self._connection.receive(float(self.acse_timeout or 0) or 0.0)
             except _core.NetError as exc:
-                if exc.code == "timeout":
-                    self._event(EVT_ARTIM_EXPIRED)
                 LOGGER.info("No association request: %s", exc)
+                if exc.code == "timeout":
+                    self._event(EVT_ARTIM_EXPIRED)  # AA-2: close, no PDU
+                elif exc.code not in _CONNECTION_LOST:
+                    self._event(EVT_INVALID_PDU)  # AA-1
+                    self._send_abort(2, _abort_reason(exc))
                 return
             if kind != A_ASSOCIATE_RQ:
-                self._event(_PDU_EVENTS.get(kind, EVT_INVALID_PDU))
-                self._send_abort(2, 2)  # unexpected PDU
+                # Sta2: an A-ABORT is AA-2 (close without answering), any other PDU AA-1.
+                if self._event(_PDU_EVENTS.get(kind, EVT_INVALID_PDU)) == "AA-1":
+                    self._send_abort(2, 2)  # unexpected PDU
                 return
             try:
                 request = _core.pdu_decode_associate_rq(body)
@@ -331,6 +375,12 @@ class Association:
         self.requestor.implementation_class_uid = user.get("implementation_class_uid", "")
         self.requestor.implementation_version_name = user.get("implementation_version_name", "")
         self.requestor.roles = user.get("roles", [])
+        if request.get("application_context") != APPLICATION_CONTEXT:
+            return (1, 1, 2)  # application context name not supported
+        if not _valid_ae_title(request["called_ae"]):
+            return (1, 1, 7)
+        if not _valid_ae_title(request["calling_ae"]):
+            return (1, 1, 3)
         if ae.require_called_aet and request["called_ae"] != server.ae_title:
             return (1, 1, 7)  # called AE title not recognised
         if ae.require_calling_aet and request["calling_ae"] not in ae.require_calling_aet:
@@ -347,19 +397,21 @@ class Association:
         for context_id, abstract, syntaxes in request["contexts"]:
             context = PresentationContext()
             context.context_id = context_id
-            context.abstract_syntax = abstract
             mine = supported.get(abstract)
+            # A rejected context keeps the requestor's UIDs as sent: they may be invalid, so
+            # they bypass the checking setters.
+            context._transfer_syntax = [UID(t) for t in syntaxes]
             if mine is None:
+                context._abstract_syntax = UID(abstract)
                 context.result = ABSTRACT_SYNTAX_NOT_SUPPORTED
-                context.transfer_syntax = syntaxes
                 self.rejected_contexts.append(context)
                 answers.append((context_id, ABSTRACT_SYNTAX_NOT_SUPPORTED, ""))
                 continue
+            context.abstract_syntax = abstract
             ours = [str(t) for t in mine.transfer_syntax]
             chosen = next((t for t in syntaxes if t in ours), None)
             if chosen is None:
                 context.result = TRANSFER_SYNTAX_NOT_SUPPORTED
-                context.transfer_syntax = syntaxes
                 self.rejected_contexts.append(context)
                 answers.append((context_id, TRANSFER_SYNTAX_NOT_SUPPORTED, ""))
                 continue
@@ -431,7 +483,7 @@ class Association:
                     return
                 LOGGER.error("Aborting the association: %s", exc)
                 self._event(EVT_INVALID_PDU)
-                self._send_abort(2, 1 if exc.code == "bad PDU" else 6)
+                self._send_abort(2, _abort_reason(exc))
                 return
             if result[0] == "pdu":
                 if self._other_pdu(result[1], result[2]):
@@ -441,16 +493,28 @@ class Association:
             self._event(EVT_P_DATA_RECEIVED)
             try:
                 request = Message.decode(command)
-            except _core.NetError as exc:
+                # Values are decoded with U+FFFD for bytes outside ASCII; such a UID could
+                # neither be checked nor echoed in the response.
+                if any(isinstance(v, str) and "\ufffd" in v for v in vars(request).values()):
+                    raise ValueError("a command element value that is not ASCII")
+            except (_core.NetError, ValueError) as exc:
                 LOGGER.error("Invalid command set: %s", exc)
+                if path and os.path.exists(path):
+                    os.unlink(path)
                 self._send_abort(2, 6)
                 return
             request.context_id = context_id
             try:
                 self._dispatch(request, by_id[context_id], dataset, path)
+            except _core.NetError as exc:
+                LOGGER.error("Sending the response failed: %s", exc)
+                self._send_abort(2, 0)
+                return
             finally:
                 if path and os.path.exists(path):
                     os.unlink(path)
+            if self._connection is None:  # _dispatch refused the request with an A-ABORT
+                return
 
     def _other_pdu(self, kind: int, body: bytes) -> bool:
         """A PDU other than P-DATA-TF arrived; returns True when the association is over."""
@@ -518,11 +582,14 @@ class Association:
             result = self._connection.receive_message(accepted, timeout, "", "")
         except _core.NetError as exc:
             LOGGER.error("No response: %s", exc)
-            if exc.code == "closed":
+            if exc.code in _CONNECTION_LOST:
                 self.is_aborted = True
                 self._close()
-            else:
+            elif exc.code == "timeout":
                 self.abort()
+            else:
+                self._event(EVT_INVALID_PDU)  # AA-8
+                self._send_abort(2, _abort_reason(exc))
             return None
         if result[0] == "pdu":
             self._other_pdu(result[1], result[2])
@@ -639,11 +706,17 @@ class Association:
                     if kind == P_DATA_TF:
                         continue  # data may still arrive while the release is pending
                     LOGGER.error("Unexpected PDU 0x%02X while releasing (%s)", kind, action)
-                    self.abort()
+                    self._send_abort(2, 2)  # AA-8: unexpected PDU
                     return
             except _core.NetError as exc:
                 LOGGER.error("Release failed: %s", exc)
-                self.abort()
+                if exc.code in _CONNECTION_LOST:
+                    self._close(aborted=True)
+                elif exc.code == "timeout":
+                    self.abort()
+                else:  # Evt19: AA-8
+                    self._event(EVT_INVALID_PDU)
+                    self._send_abort(2, _abort_reason(exc))
                 return
             self.is_released = True
             self.is_established = False
