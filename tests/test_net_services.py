@@ -302,8 +302,8 @@ def test_association_limit():
 
 
 def test_data_sets_streamed_to_files(tmp_path, monkeypatch):
-    """With STORE_RECV_CHUNKED_DATASET the SCP writes each data set to a file as it arrives;
-    the handler finds it at event.dataset_path, and the file is gone after the handler."""
+    """With STORE_RECV_CHUNKED_DATASET the SCP writes each data set to a DICOM file as it
+    arrives; the handler finds it at event.dataset_path, and the file is gone after the handler."""
     from turbodicom.net import config
 
     monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
@@ -313,8 +313,9 @@ def test_data_sets_streamed_to_files(tmp_path, monkeypatch):
     def store(event):
         path = event.dataset_path
         assert path is not None and os.path.dirname(path) == str(tmp_path)
-        with open(path, "rb") as f:
-            seen.append((path, f.read(), event.encoded_dataset(include_meta=False), event.dataset.SOPInstanceUID))
+        meta = pydicom.dcmread(path, stop_before_pixels=True).file_meta
+        seen.append((path, dataset_bytes(path), event.encoded_dataset(include_meta=False), event.dataset.SOPInstanceUID,
+                     meta, event.encoded_dataset() == open(path, "rb").read()))
         return 0x0000
 
     ae = AE("STREAM")
@@ -329,8 +330,15 @@ def test_data_sets_streamed_to_files(tmp_path, monkeypatch):
     finally:
         server.shutdown()
     assert len(seen) == len(FILES)
-    for f, (path, on_disk, encoded, uid) in zip(FILES, seen):
+    for f, (path, on_disk, encoded, uid, meta, whole_file) in zip(FILES, seen):
+        # The file is a DICOM file: File Meta Information, then the data set as it arrived.
         assert on_disk == encoded == dataset_bytes(f)
-        assert uid == pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID
+        original = pydicom.dcmread(f, stop_before_pixels=True)
+        assert uid == original.SOPInstanceUID
+        assert meta.MediaStorageSOPInstanceUID == original.SOPInstanceUID
+        assert meta.MediaStorageSOPClassUID == original.SOPClassUID
+        assert meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+        assert meta.SourceApplicationEntityTitle == "TURBO_SCU"  # the calling AE title
+        assert whole_file
         assert not os.path.exists(path)
     assert list(tmp_path.iterdir()) == []

@@ -161,7 +161,8 @@ py::tuple receive_result_to_python(net::receive_result r) {
         if (!r.msg.dataset_path.empty()) path = py::str(r.msg.dataset_path);
         else dataset = to_bytes(r.msg.dataset);
     }
-    return py::make_tuple("message", r.msg.context_id, to_bytes(r.msg.command), dataset, path);
+    return py::make_tuple("message", r.msg.context_id, to_bytes(r.msg.command), dataset, path,
+                          r.msg.dataset_offset);
 }
 
 }  // namespace
@@ -332,14 +333,30 @@ void register_net(py::module_& m) {
                                      offset, length, peer_max);
         })
         .def("receive_message", [](net::connection& c, const std::vector<std::uint8_t>& accepted, double timeout,
-                                   const std::string& dataset_dir, const std::string& dataset_name) {
+                                   const std::string& dataset_dir, const std::string& dataset_name,
+                                   const py::object& file_meta) {
+            // file_meta: None, or (implementation class UID, version name, source AE,
+            // {context id: transfer syntax}) to write the data set as a DICOM file.
+            net::file_meta_options meta;
+            const bool with_meta = !file_meta.is_none();
+            if (with_meta) {
+                py::tuple t = file_meta.cast<py::tuple>();
+                meta.implementation_class_uid = t[0].cast<std::string>();
+                meta.implementation_version_name = t[1].cast<std::string>();
+                meta.source_ae = t[2].cast<std::string>();
+                meta.transfer_syntaxes.assign(256, std::string());
+                for (auto item : t[3].cast<py::dict>()) {
+                    meta.transfer_syntaxes[item.first.cast<std::uint8_t>()] = item.second.cast<std::string>();
+                }
+            }
             net::receive_result r;
             {
                 py::gil_scoped_release release;
-                r = c.receive_message(accepted, timeout, dataset_dir, dataset_name);
+                r = c.receive_message(accepted, timeout, dataset_dir, dataset_name, with_meta ? &meta : nullptr);
             }
             return receive_result_to_python(std::move(r));
-        })
+        }, py::arg("accepted"), py::arg("timeout") = 0.0, py::arg("dataset_dir") = "", py::arg("dataset_name") = "",
+           py::arg("file_meta") = py::none())
         .def("close", [](net::connection& c) {
             py::gil_scoped_release release;
             c.close();

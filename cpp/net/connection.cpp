@@ -549,8 +549,50 @@ void connection::send_message_from_file(std::uint8_t context_id, const std::uint
     batch.flush();
 }
 
+namespace {
+
+void put_element(std::vector<std::uint8_t>& out, std::uint16_t element, const char vr[2], const std::string& value,
+                 char pad) {
+    std::string padded = value;
+    if (padded.size() % 2) padded.push_back(pad);
+    if (padded.size() > 0xFFFF) fail(net_errc::bad_pdu, 0, "a File Meta value over 64 KiB");
+    const std::uint8_t head[8] = {0x02, 0x00, std::uint8_t(element & 0xFF), std::uint8_t(element >> 8),
+                                  std::uint8_t(vr[0]), std::uint8_t(vr[1]), std::uint8_t(padded.size() & 0xFF),
+                                  std::uint8_t(padded.size() >> 8)};
+    out.insert(out.end(), head, head + 8);
+    out.insert(out.end(), padded.begin(), padded.end());
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> part10_header(const std::string& sop_class, const std::string& sop_instance,
+                                        const std::string& transfer_syntax, const file_meta_options& meta) {
+    std::vector<std::uint8_t> group;
+    // (0002,0001) File Meta Information Version: OB, 4-byte length form.
+    const std::uint8_t version[14] = {0x02, 0x00, 0x01, 0x00, 'O', 'B', 0, 0, 2, 0, 0, 0, 0x00, 0x01};
+    group.insert(group.end(), version, version + 14);
+    put_element(group, 0x0002, "UI", sop_class, '\0');
+    put_element(group, 0x0003, "UI", sop_instance, '\0');
+    put_element(group, 0x0010, "UI", transfer_syntax, '\0');
+    put_element(group, 0x0012, "UI", meta.implementation_class_uid, '\0');
+    if (!meta.implementation_version_name.empty())
+        put_element(group, 0x0013, "SH", meta.implementation_version_name, ' ');
+    if (!meta.source_ae.empty()) put_element(group, 0x0016, "AE", meta.source_ae, ' ');
+
+    std::vector<std::uint8_t> out(128, 0);
+    out.insert(out.end(), {'D', 'I', 'C', 'M'});
+    const std::uint32_t length = std::uint32_t(group.size());
+    const std::uint8_t group_length[12] = {0x02, 0x00, 0x00, 0x00, 'U', 'L', 4, 0, std::uint8_t(length & 0xFF),
+                                           std::uint8_t((length >> 8) & 0xFF), std::uint8_t((length >> 16) & 0xFF),
+                                           std::uint8_t(length >> 24)};
+    out.insert(out.end(), group_length, group_length + 12);
+    out.insert(out.end(), group.begin(), group.end());
+    return out;
+}
+
 receive_result connection::receive_message(const std::vector<std::uint8_t>& accepted, double timeout,
-                                           const std::string& dataset_dir, const std::string& dataset_name) {
+                                           const std::string& dataset_dir, const std::string& dataset_name,
+                                           const file_meta_options* file_meta) {
     bool allowed[256] = {};
     for (std::uint8_t id : accepted) allowed[id] = true;
     const bool to_file = !dataset_dir.empty();
@@ -610,7 +652,8 @@ receive_result connection::receive_message(const std::vector<std::uint8_t>& acce
                 msg.command.insert(msg.command.end(), v.data, v.data + v.size);
                 if (!v.last) continue;
                 command_done = true;
-                dataset_follows = dimse::decode(msg.command.data(), msg.command.size()).dataset_follows();
+                const dimse::command_set command = dimse::decode(msg.command.data(), msg.command.size());
+                dataset_follows = command.dataset_follows();
                 msg.has_dataset = dataset_follows;
                 if (!dataset_follows) {
                     out.is_message = true;
@@ -619,6 +662,17 @@ receive_result connection::receive_message(const std::vector<std::uint8_t>& acce
                 if (to_file) {
                     file.open(path);
                     msg.dataset_path = path;
+                    if (file_meta != nullptr) {
+                        const std::string syntax = msg.context_id < file_meta->transfer_syntaxes.size()
+                                                       ? file_meta->transfer_syntaxes[msg.context_id]
+                                                       : std::string();
+                        const std::vector<std::uint8_t> header =
+                            part10_header(command.text(dimse::affected_sop_class_uid).value_or(""),
+                                          command.text(dimse::affected_sop_instance_uid).value_or(""), syntax,
+                                          *file_meta);
+                        file.write(header.data(), header.size());
+                        msg.dataset_offset = header.size();
+                    }
                 }
                 continue;
             }

@@ -42,8 +42,23 @@ struct message {
     bool has_dataset = false;
     std::vector<std::uint8_t> dataset;   // the data set bytes, when received into memory
     std::string dataset_path;            // or the file they were written to
+    std::uint64_t dataset_offset = 0;    // where the data set starts in that file
     std::uint64_t dataset_size = 0;
 };
+
+// What a data set file written by receive_message starts with, when the caller asks for
+// DICOM files: a preamble, 'DICM' and a File Meta Information group made from the command
+// (SOP Class and Instance UIDs), the context's transfer syntax and these values.
+struct file_meta_options {
+    std::string implementation_class_uid;
+    std::string implementation_version_name;
+    std::string source_ae;                     // (0002,0016), omitted when empty
+    std::vector<std::string> transfer_syntaxes;  // by presentation context id (256 entries)
+};
+
+// The bytes of a Part 10 file before its data set (PS3.10 7.1), Explicit VR Little Endian.
+std::vector<std::uint8_t> part10_header(const std::string& sop_class, const std::string& sop_instance,
+                                        const std::string& transfer_syntax, const file_meta_options& meta);
 
 // What receive_message returns: a message, or the PDU that interrupted it (A-RELEASE-RQ,
 // A-RELEASE-RP, A-ABORT, or an unexpected A-ASSOCIATE-*), whose handling is the caller's.
@@ -110,8 +125,11 @@ public:
     // the message's, a command fragment after the command ended, a data set fragment before
     // it or for a command without a data set: net_error protocol. PDVs of a P-DATA-TF PDU
     // after the end of a message are kept for the next call.
+    // With `file_meta`, the file is a DICOM file: part10_header() first, then the data set
+    // (msg.dataset_offset says where it starts).
     receive_result receive_message(const std::vector<std::uint8_t>& accepted, double timeout = 0,
-                                   const std::string& dataset_dir = "", const std::string& dataset_name = "");
+                                   const std::string& dataset_dir = "", const std::string& dataset_name = "",
+                                   const file_meta_options* file_meta = nullptr);
 
     // Closes the socket (idempotent). A thread blocked in receive returns net_error(closed).
     void close();

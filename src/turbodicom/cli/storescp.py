@@ -136,7 +136,8 @@ class Receiver:
 
     # --- where a file goes -----------------------------------------------------------------
 
-    def folder_for(self, data: bytes) -> str:
+    def folder_for(self, data: Any) -> str:
+        """The folder of an instance (`data`: its bytes, or the path of its file)."""
         if self.layout == "flat":
             return self.out
         import turbodicom
@@ -160,6 +161,20 @@ class Receiver:
             uid = _name(event.request.AffectedSOPInstanceUID)
             if uid == "unknown":
                 raise ValueError(f"unusable Affected SOP Instance UID {event.request.AffectedSOPInstanceUID!r}")
+            received = event.dataset_path
+            if received is not None:  # already a DICOM file in the output folder
+                folder = self.folder_for(received)
+                os.makedirs(folder, exist_ok=True)
+                fd = os.open(received, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                    size = os.fstat(fd).st_size
+                finally:
+                    os.close(fd)
+                os.rename(received, os.path.join(folder, f"{uid}.dcm"))
+                _fsync_folder(folder)
+                self._count(event.assoc, size, ok=True)
+                return SUCCESS
             data = event.encoded_dataset(include_meta=True)
             folder = self.folder_for(data)
             os.makedirs(folder, exist_ok=True)
@@ -276,6 +291,12 @@ def run(args: argparse.Namespace) -> int:
         for context in AllStoragePresentationContexts:
             ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
         receiver = Receiver(out, args.layout, args.quiet)
+        # Each data set is written to a file in the output folder as it arrives (File Meta
+        # first, by the C++ layer); the handler then only flushes and renames it.
+        from turbodicom.net import config
+
+        config.STORE_RECV_CHUNKED_DATASET = True
+        config.STORE_RECV_CHUNKED_DATASET_DIR = out
         handlers = [(evt.EVT_C_STORE, receiver.store), (evt.EVT_ESTABLISHED, receiver.established),
                     (evt.EVT_REJECTED, receiver.rejected), (evt.EVT_CONN_CLOSE, receiver.closed)]
         try:

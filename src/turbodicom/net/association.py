@@ -465,12 +465,17 @@ class Association:
         accepted = [c.context_id for c in self.accepted_contexts]
         by_id = {c.context_id: c for c in self.accepted_contexts}
         timeout = float(self.network_timeout or 0) or 0.0
+        # Streamed data sets become whole DICOM files as they arrive: File Meta Information
+        # first (written in C++ from the command), then the data set.
+        file_meta = (str(self.ae.implementation_class_uid), self.ae.implementation_version_name,
+                     self.requestor.ae_title, {c.context_id: str(c.transfer_syntax[0]) for c in self.accepted_contexts})
         while True:
             streamed = config.STORE_RECV_CHUNKED_DATASET
             directory = (config.STORE_RECV_CHUNKED_DATASET_DIR or _temp_dir()) if streamed else ""
-            name = f"{uuid.uuid4().hex}.dcm.part" if streamed else ""
+            name = f".{uuid.uuid4().hex}.part" if streamed else ""
             try:
-                result = self._connection.receive_message(accepted, timeout, directory, name)
+                result = self._connection.receive_message(accepted, timeout, directory, name,
+                                                          file_meta if streamed else None)
             except _core.NetError as exc:
                 if exc.code == "closed":
                     self._event(EVT_CONNECTION_CLOSED)
@@ -489,7 +494,7 @@ class Association:
                 if self._other_pdu(result[1], result[2]):
                     return
                 continue
-            _kind, context_id, command, dataset, path = result
+            _kind, context_id, command, dataset, path, offset = result
             self._event(EVT_P_DATA_RECEIVED)
             try:
                 request = Message.decode(command)
@@ -505,7 +510,7 @@ class Association:
                 return
             request.context_id = context_id
             try:
-                self._dispatch(request, by_id[context_id], dataset, path)
+                self._dispatch(request, by_id[context_id], dataset, path, offset)
             except _core.NetError as exc:
                 LOGGER.error("Sending the response failed: %s", exc)
                 self._send_abort(2, 0)
@@ -541,13 +546,14 @@ class Association:
         return True
 
     def _dispatch(self, request: Message, context: PresentationContext, dataset: bytes | None,
-                  path: str | None) -> None:
+                  path: str | None, offset: int = 0) -> None:
         if request.CommandField == C_ECHO_RQ:
             status = self._status_of(evt.EVT_C_ECHO, request, context)
             response = Message(CommandField=C_ECHO_RSP, MessageIDBeingRespondedTo=request.MessageID,
                                AffectedSOPClassUID=request.AffectedSOPClassUID, CommandDataSetType=NO_DATASET)
         elif request.CommandField == C_STORE_RQ:
-            attributes = {"_dataset_bytes": dataset} if path is None else {"_dataset_path": path}
+            attributes = ({"_dataset_bytes": dataset} if path is None
+                          else {"_dataset_path": path, "_dataset_offset": offset})
             status = self._status_of(evt.EVT_C_STORE, request, context, **attributes)
             response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
                                AffectedSOPClassUID=request.AffectedSOPClassUID,
@@ -595,7 +601,7 @@ class Association:
             self._other_pdu(result[1], result[2])
             self._close()
             return None
-        _kind, cid, command, dataset, _path = result
+        _kind, cid, command, dataset, _path, _offset = result
         self._event(EVT_P_DATA_RECEIVED)
         message = Message.decode(command)
         message.context_id = cid

@@ -129,7 +129,9 @@ class Event:
     @property
     def dataset_path(self) -> str | None:
         """Where the received data set was written, when the server streams data sets to
-        files (``turbodicom.net.config.STORE_RECV_CHUNKED_DATASET``)."""
+        files (``turbodicom.net.config.STORE_RECV_CHUNKED_DATASET``): a DICOM file, File
+        Meta Information first, that the handler may move (otherwise it is deleted after
+        the handler returns)."""
         return getattr(self, "_dataset_path", None)
 
     def _raw_dataset(self) -> bytes:
@@ -139,6 +141,7 @@ class Event:
         path = self.dataset_path
         if path is not None:
             with open(path, "rb") as f:
+                f.seek(getattr(self, "_dataset_offset", 0))
                 return f.read()
         raise AttributeError(f"{self.event.name} has no data set")
 
@@ -164,6 +167,10 @@ class Event:
     def encoded_dataset(self, include_meta: bool = True) -> bytes:
         """The data set as received, with a preamble and File Meta Information in front
         when `include_meta`: the bytes of a DICOM file, without decoding anything."""
+        path = self.dataset_path
+        if include_meta and path is not None and getattr(self, "_dataset_offset", 0):
+            with open(path, "rb") as f:  # the file is already a DICOM file
+                return f.read()
         raw = self._raw_dataset()
         if not include_meta:
             return raw

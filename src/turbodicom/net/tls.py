@@ -149,8 +149,26 @@ class TLSConnection:
             if last:
                 return
 
+    @staticmethod
+    def _file_header(request: Any, context: int, file_meta: tuple) -> bytes:
+        from pydicom.dataset import FileMetaDataset
+
+        from turbodicom.net.dimse import file_header
+
+        implementation_uid, version, source_ae, syntaxes = file_meta
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = request.AffectedSOPClassUID
+        meta.MediaStorageSOPInstanceUID = request.AffectedSOPInstanceUID
+        meta.TransferSyntaxUID = syntaxes.get(context, "")
+        meta.ImplementationClassUID = implementation_uid
+        if version:
+            meta.ImplementationVersionName = version
+        if source_ae:
+            meta.SourceApplicationEntityTitle = source_ae
+        return file_header(meta)
+
     def receive_message(self, accepted: list[int], timeout: float, dataset_dir: str,
-                        dataset_name: str) -> tuple:
+                        dataset_name: str, file_meta: tuple | None = None) -> tuple:
         command = bytearray()
         dataset = bytearray()
         context = None
@@ -158,6 +176,7 @@ class TLSConnection:
         expects_dataset = False
         target = None
         path = None
+        offset = 0
         try:
             while True:
                 if not self._pending:
@@ -182,10 +201,14 @@ class TLSConnection:
 
                         expects_dataset = Message.decode(bytes(command)).has_dataset
                         if not expects_dataset:
-                            return ("message", context, bytes(command), None, None)
+                            return ("message", context, bytes(command), None, None, 0)
                         if dataset_dir:
                             path = os.path.join(dataset_dir, dataset_name or f"{uuid.uuid4().hex}.part")
                             target = open(path, "xb")
+                            if file_meta is not None:
+                                header = self._file_header(Message.decode(bytes(command)), context, file_meta)
+                                target.write(header)
+                                offset = len(header)
                     continue
                 if not command_done:
                     raise _error("protocol error", "a data set fragment before the command")
@@ -198,8 +221,8 @@ class TLSConnection:
                 if last:
                     if target is not None:
                         target.close()
-                        return ("message", context, bytes(command), None, path)
-                    return ("message", context, bytes(command), bytes(dataset), None)
+                        return ("message", context, bytes(command), None, path, offset)
+                    return ("message", context, bytes(command), bytes(dataset), None, 0)
         except BaseException:
             if target is not None:
                 target.close()
