@@ -206,3 +206,23 @@ def test_dcmtk_decodes_our_baseline(spp, photometric, tmp_path):
     back = pydicom.dcmread(out)
     theirs = pydicom.pixels.pixel_array(back, raw=True)
     assert np.abs(theirs.astype(np.int32) - ours).max() <= 1
+
+
+@pytest.mark.parametrize("predictor", range(1, 8))
+def test_jpeg_lossless_predictors(predictor):
+    """JPEG Lossless (process 14) with each of the seven predictors of T.81 H.1.2.1."""
+    from pydicom.uid import JPEGLossless
+
+    rng = np.random.default_rng(predictor)
+    arr = random_image(rng, (29, 31), 12, np.uint16)
+    ds = make_dataset(arr, 12)
+    turbodicom.compress(ds, JPEGLossless, predictor=predictor)
+    assert ds.file_meta.TransferSyntaxUID == JPEGLossless
+    from pydicom.encaps import generate_frames
+
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    sos = frame.index(b"\xff\xda")
+    assert frame[sos + 4 + 2 * 1 + 1] == predictor  # Ss of the scan header is the predictor
+    np.testing.assert_array_equal(turbodicom.pixel_array(ds), arr)
+    np.testing.assert_array_equal(decoded_by(ds, "pylibjpeg"), arr)
+    np.testing.assert_array_equal(decoded_by(ds, "gdcm"), arr)
