@@ -586,11 +586,31 @@ def test_non_ascii_uid_in_a_command(scp):
 def test_unsupported_dimse_service(scp):
     peer = scp.peer()
     peer.associate()
-    find = Message(CommandField=0x0020, MessageID=1, AffectedSOPClassUID=VERIFICATION, Priority=2,
-                   CommandDataSetType=0x0101).encode()
-    peer.send(p_data(pdv(1, 3, find)))
+    n_get = Message(CommandField=0x0110, MessageID=1, CommandDataSetType=0x0101).encode()  # N-GET-RQ
+    peer.send(p_data(pdv(1, 3, n_get)))
     peer.expect_abort(PROVIDER_NO_REASON)
     scp.assert_serving()
+
+
+def test_query_on_a_verification_context(scp):
+    """A C-FIND on a context of another service is answered "unrecognized operation"."""
+    peer = scp.peer()
+    peer.associate()
+    find = Message(CommandField=0x0020, MessageID=5, AffectedSOPClassUID=VERIFICATION, Priority=2,
+                   CommandDataSetType=0x0101).encode()
+    peer.send(p_data(pdv(1, 3, find)))
+    kind, body = peer.read_pdu()
+    assert kind == 0x04
+    (_context, _is_command, _last, command), = turbodicom_core().pdu_decode_p_data(body)
+    response = Message.decode(command)
+    assert (response.CommandField, response.MessageIDBeingRespondedTo, response.Status) == (0x8020, 5, 0x0211)
+    scp.assert_serving()
+
+
+def turbodicom_core():
+    from turbodicom import _core
+
+    return _core
 
 
 def test_garbage_command_set(scp):

@@ -361,6 +361,10 @@ void register_net(py::module_& m) {
             py::gil_scoped_release release;
             c.close();
         })
+        .def("readable", [](net::connection& c, double timeout) {
+            py::gil_scoped_release release;
+            return c.readable(timeout);
+        }, py::arg("timeout") = 0.0)
         .def_property_readonly("is_open", &net::connection::is_open)
         .def_property_readonly("peer_address", &net::connection::peer_address)
         .def_property_readonly("peer_port", &net::connection::peer_port);

@@ -351,6 +351,18 @@ void connection::close() {
     }
 }
 
+bool connection::readable(double timeout) {
+    if (pdata_next_ < pdata_pending_.size() || read_pos_ < read_end_) return true;
+    fd_use use(*this);
+    pollfd p{use.fd, POLLIN, 0};
+    const int ms = timeout <= 0 ? 0 : int(std::min(std::ceil(timeout * 1000.0), 2.0e9));
+    for (;;) {
+        const int r = ::poll(&p, 1, ms);
+        if (r >= 0) return r > 0;
+        if (errno != EINTR) fail_errno("poll", errno);
+    }
+}
+
 bool connection::is_open() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return fd_ >= 0 && !closing_;

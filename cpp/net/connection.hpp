@@ -131,6 +131,11 @@ public:
                                    const std::string& dataset_dir = "", const std::string& dataset_name = "",
                                    const file_meta_options* file_meta = nullptr);
 
+    // Whether something has arrived that the next receive would read (buffered bytes, PDVs
+    // left from the last P-DATA-TF, or data on the socket), waiting at most `timeout`
+    // seconds (0: not at all). Used to look for a C-CANCEL between responses.
+    bool readable(double timeout);
+
     // Closes the socket (idempotent). A thread blocked in receive returns net_error(closed).
     void close();
     bool is_open() const;

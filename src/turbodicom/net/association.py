@@ -26,7 +26,11 @@ from turbodicom.net.contexts import (
     PresentationContext,
 )
 from turbodicom.net.dimse import (
+    C_CANCEL_RQ,
     C_ECHO_RQ,
+    C_FIND_RQ,
+    C_GET_RQ,
+    C_MOVE_RQ,
     C_ECHO_RSP,
     C_STORE_RQ,
     C_STORE_RSP,
@@ -36,6 +40,7 @@ from turbodicom.net.dimse import (
     status_dataset,
 )
 from turbodicom.net.pdu import RejectReason, ServiceUser, abort_reason_text, reject_reason_text
+from turbodicom.net.qr import QueryRetrieveMixin
 
 if TYPE_CHECKING:
     from turbodicom.net.ae import AE
@@ -77,6 +82,7 @@ _PDU_EVENTS = {
 SUCCESS = 0x0000
 STORE_HANDLER_FAILED = 0xC211  # "Unable to process": the handler raised
 STORE_BAD_STATUS = 0xC001  # the handler returned something that is not a status
+UNRECOGNIZED_OPERATION = 0x0211
 
 
 APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"  # the DICOM Application Context Name (PS3.7 A.2.1)
@@ -111,7 +117,7 @@ def _connection_options(ae: "AE") -> dict:
     }
 
 
-class Association:
+class Association(QueryRetrieveMixin):
     """An association between this AE and a peer (``mode`` ``"requestor"`` or
     ``"acceptor"``), shaped like pynetdicom's ``Association``."""
 
@@ -474,8 +480,11 @@ class Association:
             directory = (config.STORE_RECV_CHUNKED_DATASET_DIR or _temp_dir()) if streamed else ""
             name = f".{uuid.uuid4().hex}.part" if streamed else ""
             try:
-                result = self._connection.receive_message(accepted, timeout, directory, name,
-                                                          file_meta if streamed else None)
+                # A PDU that arrived while a query looked for a C-CANCEL is handled first.
+                result, self._deferred_pdu = getattr(self, "_deferred_pdu", None), None
+                if result is None:
+                    result = self._connection.receive_message(accepted, timeout, directory, name,
+                                                              file_meta if streamed else None)
             except _core.NetError as exc:
                 if exc.code == "closed":
                     self._event(EVT_CONNECTION_CLOSED)
@@ -559,6 +568,19 @@ class Association:
                                AffectedSOPClassUID=request.AffectedSOPClassUID,
                                AffectedSOPInstanceUID=request.AffectedSOPInstanceUID,
                                CommandDataSetType=NO_DATASET)
+        elif request.CommandField in (C_FIND_RQ, C_MOVE_RQ, C_GET_RQ):
+            if not _is_query_model(context.abstract_syntax, request.CommandField):
+                # A query on a context of another service (PS3.7 C.5.2: unrecognized operation).
+                response = Message(CommandField=request.CommandField | 0x8000,
+                                   MessageIDBeingRespondedTo=request.MessageID,
+                                   AffectedSOPClassUID=request.AffectedSOPClassUID, CommandDataSetType=NO_DATASET,
+                                   Status=UNRECOGNIZED_OPERATION)
+                self._send(context.context_id, response)
+                return
+            self._serve_query(request, context, dataset)
+            return
+        elif request.CommandField == C_CANCEL_RQ:
+            return  # nothing of ours is running: a late C-CANCEL has nothing to cancel
         else:
             LOGGER.error("Unsupported DIMSE service %s: aborting", request.name)
             self._send_abort(2, 0)
@@ -765,6 +787,16 @@ class Association:
         state = ("established" if self.is_established else "released" if self.is_released
                  else "rejected" if self.is_rejected else "aborted" if self.is_aborted else "pending")
         return f"<Association {self.mode} {self.local.ae_title} - {self.remote.ae_title} ({state})>"
+
+
+def _is_query_model(abstract_syntax: str, command: int) -> bool:
+    """Whether `abstract_syntax` is a query or retrieve SOP class of `command`'s kind
+    ("... Information Model - FIND", "... Retrieve - MOVE", ...)."""
+    from pydicom._uid_dict import UID_dictionary
+
+    name = UID_dictionary.get(str(abstract_syntax), ("",))[0].upper()
+    kind = {C_FIND_RQ: "FIND", C_MOVE_RQ: "MOVE", C_GET_RQ: "GET"}[command]
+    return name.endswith("- " + kind) and ("INFORMATION MODEL" in name or "RETRIEVE" in name)
 
 
 def _apply_status(response: Message, status: Any) -> None:

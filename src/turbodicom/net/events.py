@@ -109,6 +109,12 @@ class Event:
             setattr(self, name, value)
 
     @property
+    def is_cancelled(self) -> bool:
+        """For C-FIND, C-MOVE and C-GET: whether the requestor has sent a C-CANCEL."""
+        check = getattr(self, "_is_cancelled", None)
+        return bool(check()) if check is not None else False
+
+    @property
     def message_id(self) -> int | None:
         request = getattr(self, "request", None)
         return getattr(request, "MessageID", None)

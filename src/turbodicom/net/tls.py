@@ -121,6 +121,14 @@ class TLSConnection:
             raise _error("too large", f"a PDU of {length} bytes, over the limit of {limit}")
         return kind, self._read_exactly(length, timeout)
 
+    def readable(self, timeout: float = 0.0) -> bool:
+        if self._pending or self._sock.pending():
+            return True
+        import select
+
+        ready, _, _ = select.select([self._sock], [], [], max(timeout, 0.0))
+        return bool(ready)
+
     # --- messages ----------------------------------------------------------------------------
 
     def send_message(self, context_id: int, command: bytes, dataset: Any, peer_max: int) -> None:

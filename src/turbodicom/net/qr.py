@@ -1,0 +1,427 @@
+"""Query/Retrieve: C-FIND, C-MOVE and C-GET, as SCU (methods of the association) and as SCP
+(the generator handlers of ``evt.EVT_C_FIND``, ``EVT_C_MOVE`` and ``EVT_C_GET``), with
+pynetdicom's conventions for both."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from turbodicom import _core
+from turbodicom.net import events as evt
+from turbodicom.net.dimse import (
+    C_CANCEL_RQ,
+    C_FIND_RQ,
+    C_FIND_RSP,
+    C_GET_RQ,
+    C_GET_RSP,
+    C_MOVE_RQ,
+    C_MOVE_RSP,
+    C_STORE_RQ,
+    C_STORE_RSP,
+    NO_DATASET,
+    Message,
+    decode_dataset,
+    encode_dataset,
+    status_dataset,
+)
+
+LOGGER = logging.getLogger("turbodicom.net")
+
+__all__ = ["QueryRetrieveMixin", "query_model_uid"]
+
+# Statuses (PS3.4 C.4).
+PENDING = (0xFF00, 0xFF01)
+CANCEL = 0xFE00
+SUCCESS = 0x0000
+SUBOPERATIONS_FAILED = 0xB000  # warning: some sub-operations failed
+UNABLE_TO_PERFORM = 0xA702  # every sub-operation failed
+UNKNOWN_DESTINATION = 0xA801
+HANDLER_FAILED = 0xC000
+LOOKAHEAD = 64  # C-MOVE: data sets read ahead to choose the destination's contexts
+IDENTIFIER_INVALID = 0xC310
+
+_MODELS = {
+    # pynetdicom 1.x letters, still written in tutorials
+    "P": "PatientRootQueryRetrieveInformationModel",
+    "S": "StudyRootQueryRetrieveInformationModel",
+    "O": "PatientStudyOnlyQueryRetrieveInformationModel",
+}
+_SUFFIX = {C_FIND_RQ: "Find", C_MOVE_RQ: "Move", C_GET_RQ: "Get"}
+
+
+def query_model_uid(query_model: str, command: int) -> UID:
+    """The SOP class of `query_model`: a UID, a keyword (``"PatientRootQueryRetrieve
+    InformationModelFind"``), or the letters ``"P"``, ``"S"``, ``"O"`` of pynetdicom 1."""
+    from turbodicom.net.sop_class import uid_for
+
+    text = str(query_model)
+    if text[:1].isdigit():
+        return UID(text)
+    if text in _MODELS:
+        text = _MODELS[text] + _SUFFIX[command]
+    uid = uid_for(text)
+    if uid is None:
+        raise ValueError(f"Unknown 'query_model' value '{query_model}'")
+    return uid
+
+
+def _is_pending(status: int | None) -> bool:
+    return status in PENDING
+
+
+class QueryRetrieveMixin:
+    """The C-FIND, C-MOVE, C-GET and C-CANCEL requests of an :class:`Association`."""
+
+    # --- SCU -----------------------------------------------------------------------------------
+
+    def send_c_find(self, dataset: Dataset, query_model: str, msg_id: int = 1,
+                    priority: int = 2) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-FIND; yields ``(status, identifier)`` for each response (the identifier
+        of each pending match, ``None`` with the final status)."""
+        yield from self._query(C_FIND_RQ, C_FIND_RSP, dataset, query_model, msg_id, priority)
+
+    def send_c_move(self, dataset: Dataset, move_aet: str, query_model: str, msg_id: int = 1,
+                    priority: int = 2) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-MOVE asking the peer to store the matches at `move_aet`; yields
+        ``(status, identifier)`` for each response (sub-operation counts in the status)."""
+        yield from self._query(C_MOVE_RQ, C_MOVE_RSP, dataset, query_model, msg_id, priority,
+                               MoveDestination=move_aet)
+
+    def send_c_get(self, dataset: Dataset, query_model: str, msg_id: int = 1,
+                   priority: int = 2) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-GET; the matches arrive as C-STORE requests on this association, handled
+        by the ``evt.EVT_C_STORE`` handler bound to it. Yields ``(status, identifier)``."""
+        yield from self._query(C_GET_RQ, C_GET_RSP, dataset, query_model, msg_id, priority)
+
+    def send_c_cancel(self, msg_id: int, context_id: int | None = None, query_model: str | None = None) -> None:
+        """Ask the peer to cancel the C-FIND, C-MOVE or C-GET with message ID `msg_id`."""
+        if context_id is None:
+            if query_model is None:
+                raise ValueError("'send_c_cancel' needs 'context_id' or 'query_model'")
+            for command in (C_FIND_RQ, C_MOVE_RQ, C_GET_RQ):
+                try:
+                    context_id = self._context_for(query_model_uid(query_model, command), None).context_id
+                    break
+                except ValueError:
+                    continue
+            if context_id is None:
+                raise ValueError(f"No accepted presentation context for '{query_model}'")
+        self._send(context_id, Message(CommandField=C_CANCEL_RQ, MessageIDBeingRespondedTo=msg_id,
+                                       CommandDataSetType=NO_DATASET))
+
+    def _query(self, command: int, response_field: int, dataset: Dataset, query_model: str, msg_id: int,
+               priority: int, **elements: Any) -> Iterator[tuple[Dataset, Dataset | None]]:
+        if not self.is_established:
+            raise RuntimeError("The association with a peer SCP must be established before sending a "
+                               f"{_SUFFIX[command].upper()} request")
+        uid = query_model_uid(query_model, command)
+        context = self._context_for(uid, None)
+        syntax = context.transfer_syntax[0]
+        request = Message(CommandField=command, MessageID=msg_id, AffectedSOPClassUID=uid, Priority=priority,
+                          CommandDataSetType=0x0001, **elements)
+        with self._lock:
+            try:
+                self._send(context.context_id, request, encode_dataset(dataset, syntax))
+            except _core.NetError as exc:
+                LOGGER.error("%s failed: %s", request.name, exc)
+                self.abort()
+                yield Dataset(), None
+                return
+            while True:
+                response = self._receive_for_query(response_field, msg_id)
+                if response is None:
+                    yield Dataset(), None
+                    return
+                status = status_dataset(response)
+                identifier = None
+                if response.dataset is not None:
+                    try:
+                        identifier = decode_dataset(response.dataset, syntax)
+                    except Exception as exc:  # a response we cannot read: as pynetdicom, no identifier
+                        LOGGER.error("Cannot decode the identifier of %s: %s", response.name, exc)
+                yield status, identifier
+                if not _is_pending(response.Status):
+                    return
+
+    def _receive_for_query(self, response_field: int, msg_id: int) -> Message | None:
+        """The next response to `msg_id`, answering the C-STORE sub-operations of a C-GET
+        that arrive in between."""
+        while True:
+            message = self._receive_response(0)
+            if message is None:
+                return None
+            if message.CommandField == C_STORE_RQ:
+                self._answer_store(message)
+                continue
+            if message.CommandField == response_field and message.MessageIDBeingRespondedTo in (msg_id, None):
+                return message
+            LOGGER.error("Unexpected %s while waiting for a response to message %d", message.name, msg_id)
+            self.abort()
+            return None
+
+    def _answer_store(self, request: Message) -> None:
+        """A C-STORE request arriving on this association (a C-GET's sub-operation)."""
+        context = next(c for c in self.accepted_contexts if c.context_id == request.context_id)
+        status = self._status_of(evt.EVT_C_STORE, request, context, _dataset_bytes=request.dataset)
+        response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
+                           AffectedSOPClassUID=request.AffectedSOPClassUID,
+                           AffectedSOPInstanceUID=request.AffectedSOPInstanceUID, CommandDataSetType=NO_DATASET)
+        from turbodicom.net.association import _apply_status
+
+        _apply_status(response, status)
+        self._send(request.context_id, response)
+
+    # --- SCP -------------------------------------------------------------------------------------
+
+    def _serve_query(self, request: Message, context: Any, dataset: bytes | None) -> None:
+        """Answer a C-FIND, C-MOVE or C-GET request with the bound generator handler."""
+        field = request.CommandField
+        response_field = {C_FIND_RQ: C_FIND_RSP, C_MOVE_RQ: C_MOVE_RSP, C_GET_RQ: C_GET_RSP}[field]
+        event = {C_FIND_RQ: evt.EVT_C_FIND, C_MOVE_RQ: evt.EVT_C_MOVE, C_GET_RQ: evt.EVT_C_GET}[field]
+        syntax = context.transfer_syntax[0]
+        self._cancelled: set[int] = getattr(self, "_cancelled", set())
+
+        def respond(status: int, identifier: Dataset | None = None, **counts: Any) -> None:
+            response = Message(CommandField=response_field, MessageIDBeingRespondedTo=request.MessageID,
+                               AffectedSOPClassUID=request.AffectedSOPClassUID,
+                               CommandDataSetType=NO_DATASET if identifier is None else 0x0001, Status=status,
+                               **counts)
+            self._send(context.context_id, response,
+                       None if identifier is None else encode_dataset(identifier, syntax))
+
+        try:
+            identifier = decode_dataset(dataset or b"", syntax)
+        except Exception as exc:
+            LOGGER.error("Cannot decode the identifier of %s: %s", request.name, exc)
+            respond(IDENTIFIER_INVALID)
+            return
+        attributes = {"request": request, "context": context, "_dataset": identifier,
+                      "_is_cancelled": lambda: self._check_cancel(request.MessageID)}
+        try:
+            results = evt.trigger(self._handlers, self, event, **attributes)
+            iterator = iter(results)
+        except Exception:
+            LOGGER.exception("Exception in the handler bound to %s", event.name)
+            respond(HANDLER_FAILED)
+            return
+        if field == C_FIND_RQ:
+            self._serve_find(iterator, respond)
+        else:
+            self._serve_retrieve(field, request, iterator, respond)
+
+    def _serve_find(self, results: Iterator, respond: Any) -> None:
+        try:
+            for item in results:
+                status, match = item
+                code = int(status.Status) if isinstance(status, Dataset) else int(status)
+                if code == CANCEL:
+                    respond(CANCEL)
+                    return
+                if not _is_pending(code):
+                    respond(code)
+                    return
+                respond(code, match)
+        except Exception:
+            LOGGER.exception("Exception in the handler bound to EVT_C_FIND")
+            respond(HANDLER_FAILED)
+            return
+        respond(SUCCESS)
+
+    def _serve_retrieve(self, field: int, request: Message, results: Iterator, respond: Any) -> None:
+        store_on: Any = None  # the association the sub-operations go over
+        own_association = False
+        try:
+            if field == C_MOVE_RQ:
+                destination = next(results)
+                host, port = destination[0], destination[1]
+                if host is None:
+                    respond(UNKNOWN_DESTINATION)
+                    return
+                count = int(next(results))
+            else:
+                count = int(next(results))
+        except Exception:
+            LOGGER.exception("Exception in the handler bound to %s", request.name)
+            respond(HANDLER_FAILED)
+            return
+        remaining, completed, failed, warning = count, 0, 0, 0
+        failed_uids: list[str] = []
+        ahead: deque = deque()  # items read early, to know which storage contexts to offer
+
+        def items() -> Iterator:
+            while True:
+                if ahead:
+                    yield ahead.popleft()
+                    continue
+                try:
+                    yield next(results)
+                except StopIteration:
+                    return
+
+        try:
+            for status, dataset in items():
+                code = int(status.Status) if isinstance(status, Dataset) else int(status)
+                if code == CANCEL or self._check_cancel(request.MessageID):
+                    counts = _counts(remaining, completed, failed, warning)
+                    respond(CANCEL, _failed_identifier(failed_uids), **counts)
+                    return
+                if not _is_pending(code):
+                    respond(code, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
+                    return
+                if dataset is None:
+                    continue
+                if field == C_MOVE_RQ and (store_on is None or not _can_store(store_on, dataset)):
+                    # (Re)associate, offering what this and the next data sets need.
+                    while len(ahead) < LOOKAHEAD:
+                        try:
+                            ahead.append(next(results))
+                        except StopIteration:
+                            break
+                    needed = [dataset] + [d for _s, d in ahead if d is not None]
+                    if store_on is not None:
+                        store_on.release()
+                    store_on = self._open_move_association(host, port, request, needed)
+                    own_association = True
+                    if store_on is None:
+                        respond(UNABLE_TO_PERFORM, None, **_counts(None, completed, remaining + failed, warning))
+                        return
+                if field == C_MOVE_RQ:
+                    result = _store_sub_operation(store_on, dataset, (self.requestor.ae_title, request.MessageID))
+                else:
+                    result = _store_sub_operation(self, dataset, None)
+                remaining = max(remaining - 1, 0)
+                if result == SUCCESS:
+                    completed += 1
+                elif result is not None and (result & 0xF000) == 0xB000:
+                    warning += 1
+                else:
+                    failed += 1
+                    failed_uids.append(_instance_uid(dataset))
+                respond(0xFF00, None, **_counts(remaining, completed, failed, warning))
+        except Exception:
+            LOGGER.exception("Exception in the handler bound to %s", request.name)
+            respond(HANDLER_FAILED, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
+            return
+        finally:
+            if own_association and store_on is not None:
+                store_on.release()
+        final = SUCCESS if not failed else (UNABLE_TO_PERFORM if not completed and not warning
+                                            else SUBOPERATIONS_FAILED)
+        respond(final, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
+
+    def _open_move_association(self, host: str, port: int, request: Message, needed: list) -> Any:
+        """The association to a C-MOVE destination, offering a context for each (SOP class,
+        transfer syntax) of the data sets about to be sent (uncompressed ones may also be
+        sent in the other uncompressed syntaxes)."""
+        from turbodicom.net.ae import AE
+        from turbodicom.net.contexts import DEFAULT_TRANSFER_SYNTAXES, build_context
+
+        ae = AE(self.ae.ae_title)
+        offered, seen = [], set()
+        for item in needed:
+            key = _class_and_syntax(item)
+            if key in seen:
+                continue
+            seen.add(key)
+            sop_class, syntax = key
+            if syntax is None or not UID(syntax).is_compressed:
+                syntaxes = ([syntax] if syntax else []) + [t for t in DEFAULT_TRANSFER_SYNTAXES if t != syntax]
+            else:
+                syntaxes = [syntax]
+            offered.append(build_context(sop_class, syntaxes))
+        assoc = ae.associate(host, int(port), contexts=offered[:128], ae_title=request.MoveDestination or "ANY-SCP")
+        if not assoc.is_established:
+            LOGGER.error("Cannot associate with the move destination %s at %s:%s", request.MoveDestination, host, port)
+            return None
+        return assoc
+
+    def _check_cancel(self, msg_id: int) -> bool:
+        """Whether a C-CANCEL for `msg_id` arrived (looked for without waiting)."""
+        cancelled = getattr(self, "_cancelled", set())
+        if msg_id in cancelled:
+            return True
+        connection = self._connection
+        if connection is None or not hasattr(connection, "readable") or not connection.readable(0.0):
+            return False
+        accepted = [c.context_id for c in self.accepted_contexts]
+        try:
+            result = connection.receive_message(accepted, float(self.network_timeout or 0) or 0.0, "", "")
+        except _core.NetError:
+            return True  # the association is gone: stop the operation
+        if result[0] == "pdu":
+            self._deferred_pdu = result
+            return True
+        message = Message.decode(result[2])
+        if message.CommandField == C_CANCEL_RQ:
+            cancelled.add(message.MessageIDBeingRespondedTo)
+            self._cancelled = cancelled
+            return message.MessageIDBeingRespondedTo == msg_id
+        LOGGER.error("Unexpected %s during a query: ignored", message.name)
+        return False
+
+
+def _counts(remaining: int | None, completed: int, failed: int, warning: int) -> dict:
+    counts = {"NumberOfCompletedSuboperations": completed, "NumberOfFailedSuboperations": failed,
+              "NumberOfWarningSuboperations": warning}
+    if remaining is not None:
+        counts["NumberOfRemainingSuboperations"] = remaining
+    return counts
+
+
+def _failed_identifier(failed_uids: list[str]) -> Dataset | None:
+    if not failed_uids:
+        return None
+    ds = Dataset()
+    ds.FailedSOPInstanceUIDList = failed_uids
+    return ds
+
+
+def _can_store(assoc: Any, item: Any) -> bool:
+    sop_class, syntax = _class_and_syntax(item)
+    try:
+        assoc._context_for(sop_class, syntax)
+    except ValueError:
+        return False
+    return True
+
+
+def _class_and_syntax(item: Any) -> tuple[str, str | None]:
+    if isinstance(item, (str, os.PathLike)):
+        from turbodicom.net.association import _StoredFile
+
+        stored = _StoredFile(item)
+        return stored.sop_class, stored.transfer_syntax
+    meta = getattr(item, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    return item.SOPClassUID, syntax
+
+
+def _instance_uid(item: Any) -> str:
+    if isinstance(item, (str, os.PathLike)):
+        from turbodicom.net.association import _StoredFile
+
+        return _StoredFile(item).sop_instance
+    return str(item.SOPInstanceUID)
+
+
+def _store_sub_operation(assoc: Any, item: Any, originator: tuple[str, int] | None) -> int | None:
+    """One C-STORE sub-operation: of a C-MOVE over the association to the destination (with
+    the move originator's AE title and message ID), or of a C-GET over the requesting
+    association itself. Returns its status, or None when it could not be sent."""
+    try:
+        if originator is None:
+            status = assoc.send_c_store(item, msg_id=assoc._next_message_id())
+        else:
+            status = assoc.send_c_store(item, msg_id=assoc._next_message_id(), originator_aet=originator[0],
+                                        originator_id=originator[1])
+    except (ValueError, _core.NetError) as exc:
+        LOGGER.error("C-STORE sub-operation failed: %s", exc)
+        return None
+    return int(status.Status) if status and "Status" in status else None
