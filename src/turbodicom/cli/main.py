@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "turbodicom.cli.echoscu",
     "turbodicom.cli.storescu",
     "turbodicom.cli.storescp",
+    "turbodicom.cli.qrscp",
 )
 
 

@@ -115,6 +115,12 @@ class Event:
         return bool(check()) if check is not None else False
 
     @property
+    def move_destination(self) -> str | None:
+        """For C-MOVE: the AE title the matches are to be stored at."""
+        request = getattr(self, "request", None)
+        return getattr(request, "MoveDestination", None)
+
+    @property
     def message_id(self) -> int | None:
         request = getattr(self, "request", None)
         return getattr(request, "MessageID", None)
