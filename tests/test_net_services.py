@@ -342,3 +342,122 @@ def test_data_sets_streamed_to_files(tmp_path, monkeypatch):
         assert whole_file
         assert not os.path.exists(path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- C-STORE of a file in one call -----------------------------------------------------------
+
+
+def test_store_file_fast_path_feeds_the_same_events(turbodicom_scp, monkeypatch):
+    """A file stored as it is (the C++ path) feeds the state machine P-DATA request then
+    P-DATA received, as the Python path does, and returns a pydicom status Dataset."""
+    from pydicom.dataset import Dataset
+
+    from turbodicom.net import association
+
+    port, collected = turbodicom_scp
+    assoc = _requestor().associate("127.0.0.1", port)
+    assert assoc.is_established
+    events = []
+    original = association.Association._event
+
+    def record(self, event, condition=True):
+        if self is assoc:  # not the SCP's association in this process
+            events.append(event)
+        return original(self, event, condition)
+
+    monkeypatch.setattr(association.Association, "_event", record)
+    status = assoc.send_c_store(Path(CT), msg_id=7)
+    assert isinstance(status, Dataset) and status.Status == 0x0000 and list(status.keys()) == [0x00000900]
+    assert events == [association.EVT_P_DATA_REQUEST, association.EVT_P_DATA_RECEIVED]
+    assert assoc._state == 6
+    assoc.release()
+    (uid, _syntax, data), = collected.items
+    assert uid == pydicom.dcmread(CT, stop_before_pixels=True).SOPInstanceUID
+    assert data == dataset_bytes(CT)
+
+
+def test_store_file_fast_path_falls_back(turbodicom_scp, tmp_path):
+    """Files the C++ path does not take (no File Meta, a transfer syntax that was not
+    accepted) go the Python way: nothing is sent twice."""
+    port, collected = turbodicom_scp
+    ds = pydicom.dcmread(CT)
+    bare = tmp_path / "bare.dcm"
+    from turbodicom.net.dimse import encode_dataset
+
+    bare.write_bytes(encode_dataset(ds, ImplicitVRLittleEndian))  # no preamble, no File Meta
+    ae = AE()
+    ae.add_requested_context(ds.SOPClassUID, ImplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", port)
+    assert assoc.is_established
+    assert assoc.send_c_store(str(bare)).Status == 0x0000
+    assert assoc.send_c_store(CT).Status == 0x0000  # Explicit VR file on an Implicit VR context
+    assoc.release()
+    assert [syntax for _uid, syntax, _data in collected.items] == [ImplicitVRLittleEndian] * 2
+    assert all(uid == ds.SOPInstanceUID for uid, _syntax, _data in collected.items)
+
+
+def test_store_file_fast_path_error_status(tmp_path):
+    """A failure status with an Error Comment comes back with its elements; a missing file
+    raises as before."""
+    def refuse(event):
+        from pydicom.dataset import Dataset
+
+        status = Dataset()
+        status.Status = 0xA700
+        status.ErrorComment = "disk full"
+        return status
+
+    ae = AE("SCP")
+    ae.add_supported_context(pydicom.dcmread(CT, stop_before_pixels=True).SOPClassUID, ALL_TRANSFER_SYNTAXES)
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, refuse)])
+    try:
+        assoc = _requestor().associate("127.0.0.1", server.server_address[1])
+        status = assoc.send_c_store(CT)
+        assert status.Status == 0xA700 and status.ErrorComment == "disk full"
+        with pytest.raises(FileNotFoundError):
+            assoc.send_c_store(tmp_path / "missing.dcm")
+        assert assoc.is_established
+        assoc.release()
+    finally:
+        server.shutdown()
+
+
+def test_store_file_fast_path_response_timeout():
+    """No response within the DIMSE timeout: the association is aborted, the status empty."""
+    import socket
+
+    from turbodicom import _core
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    done = threading.Event()
+
+    def silent_scp():
+        conn, _ = listener.accept()
+        connection = _core.Connection.adopt(conn.detach(), {})
+        kind, body = connection.receive(5.0)
+        request = _core.pdu_decode_associate_rq(body)
+        contexts = [(cid, 0, syntaxes[0]) for cid, _abstract, syntaxes in request["contexts"]]
+        connection.send(_core.pdu_encode_associate_ac({
+            "called_ae": request["called_ae"], "calling_ae": request["calling_ae"], "contexts": contexts,
+            "user": {"max_length": 16384, "implementation_class_uid": "1.2.3"}}))
+        connection.receive_message([c[0] for c in contexts], 5.0)  # the C-STORE-RQ, never answered
+        done.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=silent_scp, daemon=True)
+    thread.start()
+    try:
+        ae = _requestor()
+        ae.dimse_timeout = 0.3
+        assoc = ae.associate("127.0.0.1", port)
+        assert assoc.is_established
+        status = assoc.send_c_store(CT)
+        assert "Status" not in status
+        assert assoc.is_aborted and not assoc.is_established
+    finally:
+        done.set()
+        thread.join(10)
+        listener.close()

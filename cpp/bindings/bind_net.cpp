@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "net/net_error.hpp"
 #include "net/pdu.hpp"
 #include "net/state_machine.hpp"
+#include "net/store_file.hpp"
 
 namespace py = pybind11;
 
@@ -178,6 +180,8 @@ void register_net(py::module_& m) {
             err.attr("code") = net::net_errc_name(e.code());
             err.attr("offset") = e.offset();
             err.attr("detail") = e.detail();
+            // Raised while waiting for a response, after the request went out whole.
+            err.attr("while_receiving") = dynamic_cast<const net::response_error*>(&e) != nullptr;
             PyErr_SetObject(net_error_type, err.ptr());
         }
     });
@@ -278,6 +282,11 @@ void register_net(py::module_& m) {
         for (const auto& e : c.elements) out.append(py::make_tuple(e.tag, to_bytes(e.value)));
         return out;
     }, "The (tag, value bytes) pairs of a command set.");
+    m.def("command_c_store_rsp", [](std::uint16_t responding_to, std::uint16_t status, const std::string& sop_class,
+                                    const std::string& sop_instance) {
+        return to_bytes(net::dimse::encode(net::dimse::c_store_rsp(responding_to, status, sop_class, sop_instance)));
+    }, py::arg("responding_to"), py::arg("status"), py::arg("sop_class"), py::arg("sop_instance"),
+       "An encoded C-STORE-RSP (PS3.7 9.3.1.2) without Error Comment or other optional elements.");
 
     // --- the state machine --------------------------------------------------------------
     m.def("ul_transition", [](int state, int event, bool condition) {
@@ -332,6 +341,48 @@ void register_net(py::module_& m) {
             c.send_message_from_file(context_id, reinterpret_cast<const std::uint8_t*>(cmd.data()), cmd.size(), path,
                                      offset, length, peer_max);
         })
+        .def("c_store_file", [](net::connection& c,
+                                const std::vector<std::tuple<std::uint8_t, std::string, std::string>>& contexts,
+                                const std::vector<std::uint8_t>& accepted, const std::string& path,
+                                std::uint16_t message_id, std::uint16_t priority, const std::string& originator_ae,
+                                std::optional<std::uint16_t> originator_id, std::uint32_t peer_max,
+                                double timeout) -> py::object {
+            // contexts: (id, abstract syntax, transfer syntax) of the contexts we may send on.
+            // Returns None when nothing was sent (the caller reads the file itself), the
+            // interrupting PDU as receive_message does, or ("message", context id, command,
+            // Command Field, Status or None, whether the command holds only Status among the
+            // elements a status Dataset shows).
+            std::vector<net::scu_context> scu;
+            scu.reserve(contexts.size());
+            for (const auto& [id, abstract, syntax] : contexts) scu.push_back({id, abstract, syntax});
+            net::c_store_file_request rq{path, message_id, priority, originator_ae, originator_id};
+            net::c_store_file_outcome out;
+            net::dimse::command_set command;
+            {
+                py::gil_scoped_release release;
+                out = net::c_store_file(c, scu, accepted, rq, peer_max, timeout);
+                if (out.sent && out.response.is_message) {
+                    const auto& bytes = out.response.msg.command;
+                    command = net::dimse::decode(bytes.data(), bytes.size());
+                }
+            }
+            if (!out.sent) return py::none();
+            if (!out.response.is_message) return receive_result_to_python(std::move(out.response));
+            bool plain = true;
+            for (const auto& e : command.elements) {
+                const std::uint32_t t = e.tag;
+                if ((t >= net::dimse::offending_element && t <= net::dimse::error_id) ||
+                    (t >= net::dimse::number_of_remaining_suboperations &&
+                     t <= net::dimse::number_of_warning_suboperations)) {
+                    plain = false;
+                }
+            }
+            const auto status = command.us(net::dimse::status);
+            return py::make_tuple("message", out.response.msg.context_id, to_bytes(out.response.msg.command),
+                                  *command.us(net::dimse::command_field_tag),
+                                  status ? py::object(py::int_(*status)) : py::object(py::none()), plain);
+        }, py::arg("contexts"), py::arg("accepted"), py::arg("path"), py::arg("message_id"), py::arg("priority"),
+           py::arg("originator_ae"), py::arg("originator_id"), py::arg("peer_max"), py::arg("timeout"))
         .def("receive_message", [](net::connection& c, const std::vector<std::uint8_t>& accepted, double timeout,
                                    const std::string& dataset_dir, const std::string& dataset_name,
                                    const py::object& file_meta) {

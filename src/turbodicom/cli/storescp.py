@@ -164,7 +164,8 @@ class Receiver:
             received = event.dataset_path
             if received is not None:  # already a DICOM file in the output folder
                 folder = self.folder_for(received)
-                os.makedirs(folder, exist_ok=True)
+                if folder != os.path.dirname(received):  # the received file is in the folder otherwise
+                    os.makedirs(folder, exist_ok=True)
                 fd = os.open(received, os.O_RDONLY)
                 try:
                     os.fsync(fd)

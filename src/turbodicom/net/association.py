@@ -7,6 +7,7 @@ machine of PS3.8 (its transition table is C++ too: every event goes through it).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import struct
@@ -14,6 +15,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
@@ -143,6 +145,7 @@ class Association(QueryRetrieveMixin):
         self._message_id = 0
         self.name = f"Association-{id(self):x}"
         self._supported_contexts: list[PresentationContext] = []  # acceptor: what the AE supports
+        self._scu_contexts: tuple | None = None  # _c_store_file's view of accepted_contexts
 
     # --- the state machine ----------------------------------------------------------
 
@@ -475,10 +478,11 @@ class Association(QueryRetrieveMixin):
         # first (written in C++ from the command), then the data set.
         file_meta = (str(self.ae.implementation_class_uid), self.ae.implementation_version_name,
                      self.requestor.ae_title, {c.context_id: str(c.transfer_syntax[0]) for c in self.accepted_contexts})
+        prefix, serial = uuid.uuid4().hex, itertools.count()  # names of streamed data set files
         while True:
             streamed = config.STORE_RECV_CHUNKED_DATASET
             directory = (config.STORE_RECV_CHUNKED_DATASET_DIR or _temp_dir()) if streamed else ""
-            name = f".{uuid.uuid4().hex}.part" if streamed else ""
+            name = f".{prefix}{next(serial)}.part" if streamed else ""
             try:
                 # A PDU that arrived while a query looked for a C-CANCEL is handled first.
                 result, self._deferred_pdu = getattr(self, "_deferred_pdu", None), None
@@ -525,8 +529,11 @@ class Association(QueryRetrieveMixin):
                 self._send_abort(2, 0)
                 return
             finally:
-                if path and os.path.exists(path):
-                    os.unlink(path)
+                if path:  # not taken by the handler
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        pass
             if self._connection is None:  # _dispatch refused the request with an A-ABORT
                 return
 
@@ -564,6 +571,16 @@ class Association(QueryRetrieveMixin):
             attributes = ({"_dataset_bytes": dataset} if path is None
                           else {"_dataset_path": path, "_dataset_offset": offset})
             status = self._status_of(evt.EVT_C_STORE, request, context, **attributes)
+            if (type(status) is int and 0 <= status <= 0xFFFF and type(request.MessageID) is int
+                    and request.AffectedSOPClassUID and request.AffectedSOPInstanceUID):
+                # The usual answer, encoded in C++: the same bytes as the Message below.
+                self._event(EVT_P_DATA_REQUEST)
+                self._connection.send_message(
+                    context.context_id,
+                    _core.command_c_store_rsp(request.MessageID, status, request.AffectedSOPClassUID,
+                                              request.AffectedSOPInstanceUID),
+                    None, self._peer_max_pdu())
+                return
             response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
                                AffectedSOPClassUID=request.AffectedSOPClassUID,
                                AffectedSOPInstanceUID=request.AffectedSOPInstanceUID,
@@ -609,15 +626,7 @@ class Association(QueryRetrieveMixin):
         try:
             result = self._connection.receive_message(accepted, timeout, "", "")
         except _core.NetError as exc:
-            LOGGER.error("No response: %s", exc)
-            if exc.code in _CONNECTION_LOST:
-                self.is_aborted = True
-                self._close()
-            elif exc.code == "timeout":
-                self.abort()
-            else:
-                self._event(EVT_INVALID_PDU)  # AA-8
-                self._send_abort(2, _abort_reason(exc))
+            self._response_failed(exc)
             return None
         if result[0] == "pdu":
             self._other_pdu(result[1], result[2])
@@ -629,6 +638,18 @@ class Association(QueryRetrieveMixin):
         message.context_id = cid
         message.dataset = dataset
         return message
+
+    def _response_failed(self, exc: Exception) -> None:
+        """No response came: the connection broke, the DIMSE timeout passed, or a bad PDU."""
+        LOGGER.error("No response: %s", exc)
+        if exc.code in _CONNECTION_LOST:
+            self.is_aborted = True
+            self._close()
+        elif exc.code == "timeout":
+            self.abort()
+        else:
+            self._event(EVT_INVALID_PDU)  # AA-8
+            self._send_abort(2, _abort_reason(exc))
 
     def _context_for(self, abstract_syntax: str, transfer_syntax: str | None) -> PresentationContext:
         """The accepted context to send `abstract_syntax` on: the one with `transfer_syntax`,
@@ -674,6 +695,10 @@ class Association(QueryRetrieveMixin):
         if not self.is_established:
             raise RuntimeError("The association with a peer SCP must be established before sending a C-STORE request")
         with self._lock:
+            if isinstance(dataset, (str, os.PathLike)) and isinstance(self._connection, _core.Connection):
+                sent, status = self._c_store_file(os.fspath(dataset), msg_id, priority, originator_aet, originator_id)
+                if sent:
+                    return status
             if isinstance(dataset, (str, os.PathLike)):
                 source = _StoredFile(dataset)
                 sop_class, sop_instance, syntax = source.sop_class, source.sop_instance, source.transfer_syntax
@@ -704,6 +729,47 @@ class Association(QueryRetrieveMixin):
             if response is None or response.CommandField != C_STORE_RSP:
                 return Dataset()
             return status_dataset(response)
+
+    def _c_store_file(self, path: str, msg_id: int, priority: int, originator_aet: str | None,
+                      originator_id: int | None) -> tuple[bool, Dataset]:
+        """A C-STORE of a file's data set as stored, in one C++ call (meta group read, context
+        chosen, request sent, response received): (False, None) when the file's meta group or
+        transfer syntax does not allow it and nothing was sent, else (True, the status)."""
+        contexts = self._scu_contexts
+        if contexts is None or contexts[0] is not self.accepted_contexts or len(contexts[1]) != len(
+                self.accepted_contexts):
+            usable = [(c.context_id, str(c.abstract_syntax), str(c.transfer_syntax[0]))
+                      for c in self.accepted_contexts if c.as_scu is not False]
+            contexts = self._scu_contexts = (self.accepted_contexts, usable,
+                                             [c.context_id for c in self.accepted_contexts])
+        try:
+            result = self._connection.c_store_file(
+                contexts[1], contexts[2], path, msg_id, priority, originator_aet or "", originator_id,
+                self._peer_max_pdu(), float(self.dimse_timeout or 0) or 0.0)
+        except _core.NetError as exc:
+            self._event(EVT_P_DATA_REQUEST)
+            if getattr(exc, "while_receiving", False):
+                self._response_failed(exc)
+            else:
+                LOGGER.error("C-STORE failed: %s", exc)
+                self.abort()
+            return True, Dataset()
+        if result is None:
+            return False, None
+        self._event(EVT_P_DATA_REQUEST)
+        if result[0] == "pdu":
+            self._other_pdu(result[1], result[2])
+            self._close()
+            return True, Dataset()
+        _kind, _cid, command, command_field, status, plain = result
+        self._event(EVT_P_DATA_RECEIVED)
+        if command_field != C_STORE_RSP:
+            return True, Dataset()
+        if plain:
+            ds = Dataset()
+            ds.add(DataElement(0x00000900, "US", status))
+            return True, ds
+        return True, status_dataset(Message.decode(command))
 
     # --- release and abort --------------------------------------------------------------------
 

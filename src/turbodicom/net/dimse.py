@@ -81,8 +81,6 @@ class Message:
     (``MessageID``, ``AffectedSOPClassUID``, ``Status``, ...; ``None`` when absent)."""
 
     def __init__(self, **elements: Any) -> None:
-        for keyword in _TAGS:
-            setattr(self, keyword, None)
         for keyword, value in elements.items():
             if keyword not in _TAGS:
                 raise AttributeError(f"'{keyword}' is not a command element")
@@ -123,6 +121,12 @@ class Message:
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in _TAGS if getattr(self, k) is not None)
         return f"<{self.name} {fields}>"
+
+
+# Absent elements read as None: class attributes, so that a message sets only what it holds.
+for _keyword in _TAGS:
+    setattr(Message, _keyword, None)
+del _keyword
 
 
 def status_dataset(response: Message) -> Dataset:
