@@ -328,3 +328,24 @@ def test_dcmtk_movescu_to_turbodicom_into_dcmtk_storescp(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     written = sorted(pydicom.dcmread(p).SOPInstanceUID for p in tmp_path.iterdir())
     assert written == sorted(ds.SOPInstanceUID for ds in _headers())
+
+
+def test_queries_with_data_sets_streamed_to_files(tmp_path, monkeypatch):
+    """With STORE_RECV_CHUNKED_DATASET on, a query's identifier is streamed to a file too and
+    must still reach the handler."""
+    from turbodicom.net import config
+
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET_DIR", str(tmp_path))
+    server = _qr_scp()
+    try:
+        ae = AE()
+        ae.add_requested_context(PATIENT_ROOT_FIND)
+        assoc = ae.associate("127.0.0.1", server.server_address[1])
+        results = list(assoc.send_c_find(_query(_headers()[1].PatientID), "P"))
+        assoc.release()
+    finally:
+        server.shutdown()
+    assert [s.Status for s, _ in results] == [0xFF00, 0x0000]
+    assert results[0][1].PatientID == _headers()[1].PatientID
+    assert list(tmp_path.iterdir()) == []

@@ -25,6 +25,10 @@ COMMANDS: tuple[str, ...] = (
     "turbodicom.cli.storescu",
     "turbodicom.cli.storescp",
     "turbodicom.cli.qrscp",
+    "turbodicom.cli.findscu",
+    "turbodicom.cli.movescu",
+    "turbodicom.cli.getscu",
+    "turbodicom.cli.index",
 )
 
 

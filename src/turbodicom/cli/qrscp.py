@@ -1,11 +1,21 @@
-"""``turbodicom qrscp --dir DIR --port N``: a Query/Retrieve SCP serving the DICOM files of a folder.
+"""``turbodicom qrscp --port N --store DIR [--db FILE] [--config destinations.toml]``: a storage
+SCP and Query/Retrieve SCP on a persistent archive (:class:`turbodicom.net.archive.Archive`).
 
-The folder is indexed once, at start, by :class:`turbodicom.net.archive.Archive` (with
-:func:`turbodicom.scan`). Serves Verification, and C-FIND, C-MOVE and C-GET of the Patient
-Root and Study Root information models. C-MOVE sends to the destinations named with
-``--move AE=HOST:PORT``; C-GET sends back over the requesting association, for which every
-storage SOP class is accepted with both roles (the requestor proposes the SCP role for the
-classes it wants to receive). Files are sent as stored, in their own transfer syntax.
+Received instances (C-STORE: every storage SOP class, every transfer syntax, stored as
+received) are written atomically under --store as
+``<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` and indexed in the SQLite
+database --db (default DIR/archive.sqlite): the file is fsynced, renamed and its folder
+fsynced, then the row is committed, and only then is Success answered. At start a recovery
+pass makes the index and the store folder agree (after a crash). ``--dir DIR`` indexes an
+existing folder at start (its files stay where they are); with --dir alone the index is
+kept in memory, as before.
+
+Serves Verification, Storage, and C-FIND, C-MOVE and C-GET of the Patient Root and Study
+Root information models. C-MOVE sends to the destinations of the ``[destinations]`` table
+of --config and those named with ``--move AE=HOST:PORT`` (others: 0xA801); C-GET sends
+back over the requesting association, for which every storage SOP class is accepted with
+both roles (the requestor proposes the SCP role for the classes it wants to receive). Files
+are sent as stored, in their own transfer syntax.
 
 Runs until interrupted: SIGINT (Ctrl-C) or SIGTERM stop it, and it exits 0.
 """
@@ -36,14 +46,25 @@ NAMES = {"1": "C-FIND", "2": "C-MOVE", "3": "C-GET"}
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "qrscp",
-        help="serve the DICOM files of a folder by C-FIND, C-MOVE and C-GET",
+        help="a DICOM archive: store (C-STORE) and serve by C-FIND, C-MOVE and C-GET",
         description=(
-            "Index the DICOM files under --dir, then answer C-ECHO, and C-FIND, C-MOVE and C-GET of the "
+            "Store received instances under --store, indexed in the SQLite database --db, and index the "
+            "DICOM files under --dir; answer C-ECHO, C-STORE, and C-FIND, C-MOVE and C-GET of the "
             "Patient Root and Study Root models on --port. Runs until interrupted (Ctrl-C or SIGTERM), "
             "then exits 0."
         ),
     )
-    parser.add_argument("-d", "--dir", required=True, metavar="DIR", help="the folder of DICOM files to serve")
+    parser.add_argument("--store", metavar="DIR",
+                        help="the folder received instances are written to (created if missing); "
+                             "without it a C-STORE is answered with a failure status")
+    parser.add_argument("--db", metavar="FILE",
+                        help="the SQLite index (default: DIR/archive.sqlite of --store; "
+                             "in memory with --dir alone)")
+    parser.add_argument("--config", metavar="FILE",
+                        help='C-MOVE destinations: a TOML file with a [destinations] table of AE = "host:port" '
+                             "(or JSON: {\"destinations\": {...}})")
+    parser.add_argument("-d", "--dir", metavar="DIR",
+                        help="a folder of DICOM files to index at start (the files stay where they are)")
     parser.add_argument("-p", "--port", type=_port, required=True, metavar="N",
                         help="TCP port to listen on; 0 picks a free one (printed on the first line)")
     parser.add_argument("-aet", "--aetitle", type=ae_title, default="QRSCP", metavar="AET",
@@ -107,19 +128,56 @@ def _logged(name: str, handler: Any, quiet: bool, lock: threading.Lock) -> Any:
     return logged
 
 
+def _stored(handler: Any, quiet: bool, lock: threading.Lock) -> Any:
+    """The C-STORE `handler`, printing one line per instance when not `quiet` (failures always)."""
+
+    def stored(event: Any) -> Any:
+        status = handler(event)
+        failed = not isinstance(status, int)
+        if failed or not quiet:
+            requestor = event.assoc.requestor
+            result = f"status 0x{status.Status:04X} ({status.ErrorComment})" if failed else "stored"
+            with lock:
+                print(f"{requestor.ae_title or '?'}@{requestor.address}:{requestor.port}: C-STORE "
+                      f"{event.request.AffectedSOPInstanceUID}: {result}", file=sys.stderr if failed else sys.stdout,
+                      flush=True)
+        return status
+
+    return stored
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
     from turbodicom.net import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
     from turbodicom.net.archive import Archive
 
-    if not os.path.isdir(args.dir):
+    from turbodicom.net.archive import load_destinations
+
+    if args.dir is None and args.store is None and args.db is None:
+        print(f"{PREFIX}: give --store DIR (and/or --dir DIR, --db FILE)", file=sys.stderr)
+        return 2
+    if args.dir is not None and not os.path.isdir(args.dir):
         print(f"{PREFIX}: --dir {args.dir}: not a folder", file=sys.stderr)
         return 1
+    destinations = {}
+    if args.config is not None:
+        try:
+            destinations.update(load_destinations(args.config))
+        except (OSError, ValueError) as exc:
+            print(f"{PREFIX}: --config {args.config}: {exc}", file=sys.stderr)
+            return 1
+    destinations.update(dict(args.move))
+    db = args.db
+    if db is None and args.store is not None:
+        db = os.path.join(args.store, "archive.sqlite")
     start = time.monotonic()
-    archive = Archive(args.dir, recursive=not args.no_recursive)
+    try:
+        archive = Archive(args.dir, recursive=not args.no_recursive, db=db, store=args.store)
+    except Exception as exc:
+        print(f"{PREFIX}: cannot open the archive: {exc}", file=sys.stderr)
+        return 1
     seconds = time.monotonic() - start
-    destinations = dict(args.move)
     stop = threading.Event()
     previous = {}
     lock = threading.Lock()
@@ -132,7 +190,15 @@ def run(args: argparse.Namespace) -> int:
             ae.add_supported_context(uid, ALL_TRANSFER_SYNTAXES)
         for context in AllStoragePresentationContexts:  # C-GET: we are the SCU of the C-STOREs
             ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES, scu_role=True, scp_role=True)
-        handlers = [(evt.EVT_C_FIND, _logged("C-FIND", archive.handle_find, args.quiet, lock)),
+        handlers = []
+        if args.store is not None:
+            # Received data sets are held in memory, then written under a temporary name in
+            # the store folder, synced, renamed and indexed by the handler. (Streaming them to
+            # files, turbodicom.net.config.STORE_RECV_CHUNKED_DATASET, would also stream the
+            # identifiers of C-FIND, C-MOVE and C-GET, which the query service then does not
+            # see; it stays off here.)
+            handlers.append((evt.EVT_C_STORE, _stored(archive.handle_store, args.quiet, lock)))
+        handlers += [(evt.EVT_C_FIND, _logged("C-FIND", archive.handle_find, args.quiet, lock)),
                     (evt.EVT_C_GET, _logged("C-GET", archive.handle_get, args.quiet, lock)),
                     (evt.EVT_C_MOVE, _logged("C-MOVE", archive.handle_move(destinations), args.quiet, lock))]
         try:
@@ -146,14 +212,21 @@ def run(args: argparse.Namespace) -> int:
             host, port = server.server_address
             if not args.quiet or args.port == 0:
                 skipped = f" ({archive.skipped} skipped)" if archive.skipped else ""
+                where = [f"storing to {archive.store}"] if archive.store else []
+                where += [f"from {os.path.abspath(args.dir)}"] if args.dir else []
+                where += [f"index {archive.db}"] if archive.db else []
+                recovered = ", ".join(f"{n} {what}" for what, n in archive.recovered.items() if n)
+                recovered = f"; recovered: {recovered}" if recovered else ""
                 print(f"listening on {host}:{port} as {args.aetitle}, serving {len(archive)} files{skipped} "
-                      f"from {os.path.abspath(args.dir)} (indexed in {seconds:.2f} s)", flush=True)
+                      f"{', '.join(where)} (indexed in {seconds:.2f} s{recovered})", flush=True)
             while not stop.wait(0.5):
                 pass
         finally:
             server.shutdown()
             for signum, old in previous.items():
                 signal.signal(signum, old)
+            with archive._lock:  # a store being committed finishes first
+                archive.close()
     if not args.quiet:
         print("stopped", flush=True)
     return 0

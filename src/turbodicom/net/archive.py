@@ -1,14 +1,33 @@
-"""A folder of DICOM files as a Query/Retrieve archive: an index read with
-:func:`turbodicom.scan`, C-FIND matching (PS3.4 C.2.2.2), and the generator handlers of
-``evt.EVT_C_FIND``, ``EVT_C_GET`` and ``EVT_C_MOVE`` in pynetdicom's protocol.
+"""A Query/Retrieve archive: an index of DICOM instances in SQLite (made with
+:func:`turbodicom.scan`), C-FIND matching (PS3.4 C.2.2.2), storage of received instances,
+and the generator handlers of ``evt.EVT_C_STORE``, ``EVT_C_FIND``, ``EVT_C_GET`` and
+``EVT_C_MOVE`` in pynetdicom's protocol.
 
 ::
 
-    archive = Archive("/data/dicom")
-    handlers = [(evt.EVT_C_FIND, archive.handle_find), (evt.EVT_C_GET, archive.handle_get),
+    archive = Archive(db="/data/archive.sqlite", store="/data/store")   # persistent
+    archive.index("/data/old")            # existing files, indexed where they are
+    handlers = [(evt.EVT_C_STORE, archive.handle_store),
+                (evt.EVT_C_FIND, archive.handle_find), (evt.EVT_C_GET, archive.handle_get),
                 (evt.EVT_C_MOVE, archive.handle_move({"STORESCP": ("127.0.0.1", 11113)}))]
 
-The index is made once, when the archive is created; files added later are not seen.
+    Archive("/data/dicom")                # a folder indexed once, in an in-memory database
+
+The index is one table, ``instances``: one row per SOP Instance UID with the attributes of
+:data:`SCANNED` and the absolute ``path`` of its file. The database is in WAL mode; one
+connection serves every thread, under a lock (handlers run on association threads).
+
+Crash consistency (``store``): a received instance is (1) complete and fsynced under a
+temporary name ``.<name>.part`` in the store folder, (2) renamed to
+``<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` and its folder fsynced,
+(3) then its row is inserted and committed, and (4) only then is Success answered. A
+duplicate SOP Instance UID replaces the previous row, and the previous file once the new
+row is committed. When the archive opens with a store folder, :meth:`Archive.recover`
+deletes leftover ``.part`` files, removes the rows whose file is missing, and indexes the
+files under the store folder that have no row (a file whose SOP Instance UID is already
+indexed with another file that exists is the superseded copy of a replaced instance, and
+is deleted). So after any crash, once recovery ran, every stored file is in the index and
+every indexed file is on disk.
 """
 
 from __future__ import annotations
@@ -20,12 +39,14 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-__all__ = ["Archive", "QueryError", "LEVELS", "MODELS"]
+__all__ = ["Archive", "QueryError", "LEVELS", "MODELS", "load_destinations"]
 
 SUCCESS = 0x0000
 PENDING = 0xFF00
 CANCEL = 0xFE00
 IDENTIFIER_DOES_NOT_MATCH = 0xA900  # PS3.4 C.4.1.1.4 / C.4.2.1.5 / C.4.3.1.4
+OUT_OF_RESOURCES = 0xA700  # PS3.4 B.2.3
+MOVE_DESTINATION_UNKNOWN = 0xA801  # PS3.4 C.4.2.1.5
 
 #: The levels of the Patient Root and Study Root models, top to bottom.
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
@@ -75,34 +96,229 @@ class QueryError(ValueError):
 
 
 class Archive:
-    """The DICOM files under `folder` (with its subfolders when `recursive`), indexed at once.
+    """An index of DICOM instances in SQLite, with the files of a folder indexed at once.
+
+    `folder`: files indexed when the archive is created (with its subfolders when
+    `recursive`), see :meth:`index`. `db`: the SQLite database file (created when missing);
+    None keeps the index in memory. `store`: the folder received instances are written to
+    (created when missing); it is recovered (:meth:`recover`) when the archive opens.
 
     Files that cannot be read as DICOM, or have no SOP Instance UID, are left out (their
     number is :attr:`skipped`). :attr:`rows` holds one dict per instance: ``path`` and the
     attributes of :data:`SCANNED`."""
 
-    def __init__(self, folder: str | os.PathLike, recursive: bool = True, workers: int | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike | None = None, recursive: bool = True,
+                 workers: int | None = None, *, db: str | os.PathLike | None = None,
+                 store: str | os.PathLike | None = None) -> None:
+        import sqlite3
+        import threading
+
+        self.folder = os.fspath(folder) if folder is not None else None
+        self.db = os.path.abspath(os.fspath(db)) if db is not None else None
+        self.store = os.path.abspath(os.fspath(store)) if store is not None else None
+        self.skipped = 0
+        self.recovered: dict[str, int] = {}
+        self._lock = threading.RLock()  # the connection, and each store's rename-and-commit
+        if self.db is not None:
+            os.makedirs(os.path.dirname(self.db) or ".", exist_ok=True)
+        self._db = sqlite3.connect(self.db or ":memory:", check_same_thread=False, isolation_level=None,
+                                   timeout=30)
+        with self._lock:
+            if self.db is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+            columns = ", ".join(f'"{name}"' for name in SCANNED if name != "SOPInstanceUID")
+            self._db.execute(f'CREATE TABLE IF NOT EXISTS instances ("SOPInstanceUID" TEXT PRIMARY KEY, '
+                             f'{columns}, path TEXT NOT NULL UNIQUE)')
+            for name in ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "SeriesInstanceUID"):
+                self._db.execute(f'CREATE INDEX IF NOT EXISTS "instances_{name}" ON instances ("{name}")')
+        if self.store is not None:
+            os.makedirs(self.store, exist_ok=True)
+            self.recovered = self.recover(workers)
+        if self.folder is not None:
+            _added, self.skipped = self.index(self.folder, recursive, workers)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Every instance: ``path`` and the attributes of :data:`SCANNED`, in the order indexed."""
+        return self._select("", ())
+
+    def _select(self, where: str, parameters: tuple) -> list[dict[str, Any]]:
+        names = [*SCANNED, "path"]
+        columns = ", ".join(f'"{name}"' for name in names)
+        with self._lock:
+            found = self._db.execute(f"SELECT {columns} FROM instances {where} ORDER BY rowid", parameters).fetchall()
+        return [{name: _from_sql(value) for name, value in zip(names, row)} for row in found]
+
+    # --- indexing ------------------------------------------------------------------------------
+
+    def _scan(self, source: Any, recursive: bool = True, workers: int | None = None) -> tuple[list[dict], int]:
         import turbodicom
 
-        self.folder = os.fspath(folder)
-        result = turbodicom.scan(self.folder, list(SCANNED), recursive=recursive, workers=workers)
-        self.rows: list[dict[str, Any]] = []
-        self.skipped = 0
-        seen: set[str] = set()
+        result = turbodicom.scan(source, list(SCANNED), recursive=recursive, workers=workers)
+        rows, skipped, seen = [], 0, set()
         for row in result.to_pylist():
             uid = row.get("SOPInstanceUID")
             if row.get("error") is not None or not uid or uid in seen:
-                self.skipped += 1
+                skipped += 1
                 continue
             seen.add(uid)
             row.pop("error", None)
+            row["path"] = os.path.abspath(row["path"])
             for key in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID"):
                 if row.get(key) is None:
                     row[key] = ""
-            self.rows.append(row)
+            rows.append(row)
+        return rows, skipped
 
-    def __len__(self) -> int:
-        return len(self.rows)
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace `rows` (the caller holds the lock), in one transaction."""
+        names = [*SCANNED, "path"]
+        sql = (f'INSERT OR REPLACE INTO instances ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
+               f'VALUES ({", ".join("?" for _ in names)})')
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(sql, [tuple(_to_sql(row.get(name)) for name in names) for row in rows])
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def index(self, folder: str | os.PathLike, recursive: bool = True, workers: int | None = None) -> tuple[int, int]:
+        """Index the DICOM files under `folder` where they are (paths stored absolute); an
+        instance already indexed gets the new row. Returns (indexed, skipped)."""
+        rows, skipped = self._scan(os.fspath(folder), recursive, workers)
+        with self._lock:
+            self._insert(rows)
+        return len(rows), skipped
+
+    def recover(self, workers: int | None = None) -> dict[str, int]:
+        """Make the index and the disk agree after a crash: delete the ``.part`` files left
+        under the store folder, remove the rows whose file is missing, and index the files
+        under the store folder that have no row. Returns the counts of each."""
+        counts = {"temporary": 0, "missing": 0, "indexed": 0, "superseded": 0}
+        with self._lock:
+            if self.store is not None:
+                for root, _dirs, names in os.walk(self.store):
+                    for name in names:
+                        if name.startswith(".") and name.endswith(".part"):
+                            os.unlink(os.path.join(root, name))
+                            counts["temporary"] += 1
+            gone = [(path,) for (path,) in self._db.execute("SELECT path FROM instances") if not os.path.exists(path)]
+            if gone:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("DELETE FROM instances WHERE path = ?", gone)
+                self._db.execute("COMMIT")
+            counts["missing"] = len(gone)
+            if self.store is None:
+                return counts
+            known = {path for (path,) in self._db.execute("SELECT path FROM instances")}
+            ours = {os.path.realpath(p) for p in (self.db, f"{self.db}-wal", f"{self.db}-shm", f"{self.db}-journal")
+                    if p}
+            unindexed = []
+            for root, _dirs, names in os.walk(self.store):
+                for name in names:
+                    path = os.path.join(root, name)
+                    if path not in known and os.path.realpath(path) not in ours:
+                        unindexed.append(path)
+            if not unindexed:
+                return counts
+            rows, _skipped = self._scan(sorted(unindexed), workers=workers)
+            fresh = []
+            for row in rows:
+                existing = self._db.execute('SELECT path FROM instances WHERE "SOPInstanceUID" = ?',
+                                            (row["SOPInstanceUID"],)).fetchone()
+                if existing is not None and os.path.exists(existing[0]):
+                    os.unlink(row["path"])  # the copy a later store of the instance replaced
+                    counts["superseded"] += 1
+                else:
+                    fresh.append(row)
+            self._insert(fresh)
+            counts["indexed"] = len(fresh)
+        return counts
+
+    # --- storing -------------------------------------------------------------------------------
+
+    def add(self, received: str | os.PathLike) -> dict[str, Any]:
+        """Store the DICOM file `received` (a file in the store folder, complete; it is
+        moved): fsync it, rename it to its place in the store, fsync the folder, then insert
+        its row and commit (replacing an earlier instance with the same SOP Instance UID,
+        whose file is deleted afterwards). Returns the row; raises on failure, leaving
+        neither the file nor a row."""
+        if self.store is None:
+            raise ValueError("the archive has no store folder")
+        received = os.path.abspath(os.fspath(received))
+        fd = os.open(received, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        rows, _skipped = self._scan([received], workers=1)
+        if not rows:
+            raise ValueError("the data set cannot be read, or has no SOP Instance UID")
+        row = rows[0]
+        folder = os.path.join(self.store, _name(row["StudyInstanceUID"]), _name(row["SeriesInstanceUID"]))
+        target = os.path.join(folder, _name(row["SOPInstanceUID"]) + ".dcm")
+        row["path"] = target
+        _make_folders(folder)
+        with self._lock:
+            previous = self._db.execute('SELECT path FROM instances WHERE "SOPInstanceUID" = ?',
+                                        (row["SOPInstanceUID"],)).fetchone()
+            os.rename(received, target)
+            try:
+                _fsync_folder(folder)
+                self._insert([row])
+            except BaseException:
+                try:  # an indexed file is always on disk, a stored file always indexed
+                    os.unlink(target)
+                except OSError:
+                    pass
+                raise
+            if previous is not None and previous[0] != target and _inside(previous[0], self.store):
+                try:
+                    os.unlink(previous[0])
+                    _fsync_folder(os.path.dirname(previous[0]))
+                except OSError:
+                    pass
+        return row
+
+    def handle_store(self, event: Any) -> Any:
+        """The ``evt.EVT_C_STORE`` handler: the data set is stored (:meth:`add`), from the
+        file the network layer streamed it to (``turbodicom.net.config.STORE_RECV_CHUNKED_DATASET``
+        with ``STORE_RECV_CHUNKED_DATASET_DIR`` the store folder) or from memory. Success
+        is answered once the row is committed; a failure is 0xA700 with an Error Comment."""
+        import tempfile
+
+        temp = None
+        try:
+            received = event.dataset_path
+            if received is None or os.path.dirname(os.path.abspath(received)) != self.store:
+                data = event.encoded_dataset(include_meta=True)
+                fd, temp = tempfile.mkstemp(prefix=".", suffix=".part", dir=self.store)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                received = temp
+            self.add(received)
+            temp = None
+            return SUCCESS
+        except Exception as exc:
+            status = Dataset()
+            status.Status = OUT_OF_RESOURCES
+            status.ErrorComment = f"cannot store: {exc}"[:64]
+            return status
+        finally:
+            if temp is not None and os.path.exists(temp):
+                os.unlink(temp)
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -125,7 +341,11 @@ class Archive:
 
     def entities(self, identifier: Dataset, model: str | None = None) -> Iterator[tuple[dict[str, Any], list]]:
         """``(attributes, rows)`` of each entity at the identifier's level that matches it:
-        its attributes (those of its level and above) and the instances it holds."""
+        its attributes (those of its level and above) and the instances it holds.
+
+        The rows are fetched with an SQL prefilter on the unique keys of the identifier's
+        level and the levels above (single value or list of UID matching), which select
+        whole entities; the matching rules are then applied to each entity's attributes."""
         level = self.level_of(identifier, model)
         depth = LEVELS.index(level)
         known = {name for lv in LEVELS[:depth + 1] for name in ATTRIBUTES[lv]}
@@ -138,14 +358,26 @@ class Archive:
             if value in ("", "*"):
                 continue  # universal matching
             keys.append((name, element.VR, value))
-        groups: dict[tuple, list] = {}
         path_keys = [UNIQUE_KEYS[lv] for lv in LEVELS[:depth + 1]]
-        for row in self.rows:
+        where, parameters = [], []
+        for name, vr, value in keys:
+            if name not in path_keys:
+                continue
+            if vr == "UI":
+                wanted = sorted({u.strip() for u in value.split("\\")})
+                where.append(f'"{name}" IN ({", ".join("?" for _ in wanted)})')
+                parameters.extend(wanted)
+            elif "*" not in value and "?" not in value:
+                where.append(f'"{name}" = ?')
+                parameters.append(value)
+        rows = self._select("WHERE " + " AND ".join(where) if where else "", tuple(parameters))
+        groups: dict[tuple, list] = {}
+        for row in rows:
             groups.setdefault(tuple(row[k] or "" for k in path_keys), []).append(row)
-        for rows in groups.values():
-            attributes = _attributes(rows, depth)
+        for members in groups.values():
+            attributes = _attributes(members, depth)
             if all(_matches(vr, value, attributes.get(name)) for name, vr, value in keys):
-                yield attributes, rows
+                yield attributes, members
 
     def find(self, identifier: Dataset, model: str | None = None) -> Iterator[Dataset]:
         """The C-FIND responses to `identifier`: one data set per matching patient, study,
@@ -235,6 +467,113 @@ class Archive:
                 yield PENDING, path
 
         return handle_move
+
+
+def load_destinations(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
+    """The C-MOVE destinations of a configuration file: a TOML file with a
+    ``[destinations]`` table of ``AE = "host:port"`` lines, or a JSON file
+    (``{"destinations": {"AE": "host:port"}}``). Raises ValueError on a bad file."""
+    import json
+
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    if os.fspath(path).lower().endswith(".json"):
+        document = json.loads(text)
+    else:
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10: the one table this file needs
+            document = _destinations_table(text)
+        else:
+            try:
+                document = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{os.fspath(path)}: {exc}") from None
+    table = document.get("destinations") if isinstance(document, dict) else None
+    if not isinstance(table, dict):
+        raise ValueError(f"{os.fspath(path)}: no [destinations] table")
+    destinations = {}
+    for title, address in table.items():
+        host, colon, port = str(address).strip().rpartition(":")
+        title = str(title).strip()
+        if not title or len(title) > 16 or not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"{os.fspath(path)}: {title} = {address!r} is not AE = \"host:port\"")
+        destinations[title] = (host, int(port))
+    return destinations
+
+
+def _destinations_table(text: str) -> dict[str, dict[str, str]]:
+    """The ``[destinations]`` table of a TOML file of ``key = "value"`` lines."""
+    found: dict[str, str] = {}
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            inside = line.split("#", 1)[0].replace(" ", "") == "[destinations]"
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise ValueError(f"line {number}: not key = value")
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            value = value[1:value.index(value[0], 1)] if value[0] in value[1:] else value
+        if inside:
+            found[key.strip().strip("\"'")] = value
+    return {"destinations": found}
+
+
+_SAFE_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def _name(uid: Any) -> str:
+    """A UID as a file or folder name: itself when only digits and dots, else ``unknown``
+    (a UID comes from the peer, and must not name a path such as ``../x``)."""
+    text = str(uid or "").strip().rstrip("\x00")
+    return text if len(text) <= 64 and _SAFE_UID.fullmatch(text) else "unknown"
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), folder]) == folder
+
+
+def _fsync_folder(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_folders(folder: str) -> None:
+    """Create `folder` and its missing parents, each made durable in its parent."""
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        _fsync_folder(os.path.dirname(path))
+
+
+def _to_sql(value: Any) -> Any:
+    """A scanned value as SQLite stores it: several values joined with backslashes (no
+    scanned attribute has a VR whose values may hold one)."""
+    if isinstance(value, (list, tuple)):
+        return "\\".join(str(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value
+
+
+def _from_sql(value: Any) -> Any:
+    if isinstance(value, str) and "\\" in value:
+        return value.split("\\")
+    return value
 
 
 def _model(event: Any) -> str | None:

@@ -594,6 +594,10 @@ class Association(QueryRetrieveMixin):
                                    Status=UNRECOGNIZED_OPERATION)
                 self._send(context.context_id, response)
                 return
+            if dataset is None and path is not None:  # a streamed identifier: read it back
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    dataset = f.read()
             self._serve_query(request, context, dataset)
             return
         elif request.CommandField == C_CANCEL_RQ:
