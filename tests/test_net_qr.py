@@ -349,3 +349,22 @@ def test_queries_with_data_sets_streamed_to_files(tmp_path, monkeypatch):
     assert [s.Status for s, _ in results] == [0xFF00, 0x0000]
     assert results[0][1].PatientID == _headers()[1].PatientID
     assert list(tmp_path.iterdir()) == []
+
+
+def test_get_with_a_maximum_pdu_above_the_ae_default():
+    """associate(max_pdu=...) announces what this side accepts, and the connection accepts
+    exactly that, whatever the AE's own maximum_pdu_size (16382 by default)."""
+    received, store = _store_collector()
+    server = _qr_scp()
+    try:
+        ae, roles = _get_requestor(store)
+        assert ae.maximum_pdu_size == 16382
+        assoc = ae.associate("127.0.0.1", server.server_address[1], ext_neg=roles, max_pdu=131072,
+                             evt_handlers=[(evt.EVT_C_STORE, store)])
+        assert assoc.is_established
+        results = list(assoc.send_c_get(_query(), "P"))
+        assoc.release()
+    finally:
+        server.shutdown()
+    assert results[-1][0].Status == 0x0000
+    assert sorted(received) == sorted(dataset_bytes(f) for f in FILES)  # CT_small's 39 kB in one PDU

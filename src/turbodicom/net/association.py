@@ -206,16 +206,18 @@ class Association(QueryRetrieveMixin):
         self.acceptor.address, self.acceptor.port = address, port
         for i, context in enumerate(contexts):
             context.context_id = 2 * i + 1
+        # What this side accepts is what it announces: `max_pdu` (0: no limit).
+        options = {**_connection_options(self.ae), "max_pdu_receive": int(max_pdu or 0)}
         try:
             if tls_args is not None:
                 from turbodicom.net.tls import TLSConnection
 
                 context, hostname = tls_args
                 self._connection = TLSConnection.connect(address, int(port), float(timeout or 0) or 30.0,
-                                                         _connection_options(self.ae), context, hostname)
+                                                         options, context, hostname)
             else:
                 self._connection = _core.Connection.connect(address, int(port), float(timeout or 0) or 30.0,
-                                                            _connection_options(self.ae))
+                                                            options)
         except _core.NetError as exc:
             LOGGER.error("Association request failed: unable to connect to remote: %s", exc)
             self.is_aborted = True
