@@ -18,37 +18,15 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.data import get_testdata_file
 
 from net_peers import dataset_bytes, free_port
+from qr_archive_files import (CT_1, CT_2, CT_SERIES, CT_STUDY, MR, MR_STUDY, PLAN, PLAN_STUDY, RLE, UIDS,
+                              path_of, write_archive)
 
 pytestmark = pytest.mark.timeout(120)
 
 COMMAND = [sys.executable, "-m", "turbodicom.cli.main"]
 
-CT_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
-CT_SERIES = "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322"
-CT_1 = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
-CT_2 = "1.2.826.0.1.3680043.8.498.1001"
-MR_STUDY = "1.3.6.1.4.1.5962.1.2.4.20040826185059.5457"
-MR = "1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457"
-PLAN_STUDY = "1.22.333.4.555555.6.7777777777777777777777777777"
-PLAN = "1.2.777.777.77.7.7777.7777.20030903150023"
-RLE_STUDY = "1.2.826.0.1.3680043.8.498.3000"
-RLE = "1.2.826.0.1.3680043.8.498.3001"
-
-# name: (source, path in the folder, changes)
-FILES = {
-    "ct1": ("CT_small.dcm", "ct1.dcm", {"PatientID": "P1", "PatientName": "Doe^John", "StudyDate": "20040115"}),
-    "mr": ("MR_small.dcm", "mr.dcm", {"PatientID": "P1", "PatientName": "Doe^John", "StudyDate": "20050620"}),
-    "plan": ("rtplan.dcm", "plan.dcm", {"PatientID": "P2", "PatientName": "Smith^Jane", "StudyDate": "20041231"}),
-    "ct2": ("CT_small.dcm", "sub/ct2.dcm", {"PatientID": "P1", "PatientName": "Doe^John", "StudyDate": "20040115",
-                                            "SOPInstanceUID": CT_2, "InstanceNumber": 2}),
-    "rle": ("MR_small_RLE.dcm", "sub/rle.dcm", {"PatientID": "P3", "PatientName": "John Doe", "StudyDate": "20060101",
-                                              "SOPInstanceUID": RLE, "StudyInstanceUID": RLE_STUDY,
-                                              "SeriesInstanceUID": RLE_STUDY + ".1"}),
-}
-UIDS = {"ct1": CT_1, "mr": MR, "plan": PLAN, "ct2": CT_2, "rle": RLE}
 
 
 def turbodicom(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -82,19 +60,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("archive")
-    (root / "sub").mkdir()
-    for source, name, changes in FILES.values():
-        ds = pydicom.dcmread(get_testdata_file(source))
-        for keyword, value in changes.items():
-            setattr(ds, keyword, value)
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.save_as(root / name)
+    root = write_archive(tmp_path_factory.mktemp("archive"))
     return root
-
-
-def path_of(folder: Path, name: str) -> str:
-    return str(folder / FILES[name][1])
 
 
 @pytest.fixture(scope="module")

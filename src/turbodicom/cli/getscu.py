@@ -30,11 +30,9 @@ from typing import Any
 
 from turbodicom.cli.echoscu import net_log
 from turbodicom.cli.qr_common import (
-    PENDING,
     SUCCESS,
     add_qr_options,
-    counts_of,
-    counts_text,
+    follow_retrieve,
     model_name,
     no_answer,
     prepare,
@@ -177,21 +175,7 @@ def run(args: argparse.Namespace) -> int:
         if assoc is None:
             return 1
         try:
-            for status, answer in assoc.send_c_get(identifier, uid):
-                if "Status" not in status:
-                    break
-                code = int(status.Status)
-                counts = counts_of(status)
-                if code in PENDING:
-                    print(f"pending: {counts_text(*counts)}", flush=True)
-                    continue
-                final = code
-                if answer is not None and "FailedSOPInstanceUIDList" in answer:
-                    value = answer.FailedSOPInstanceUIDList
-                    failed_uids = [str(value)] if isinstance(value, str) else [str(v) for v in value]
-                comment = status.get("ErrorComment")
-                if comment:
-                    print(f"{prefix}: {args.host}:{args.port} says: {comment}", file=sys.stderr)
+            final, counts, failed_uids = follow_retrieve(assoc.send_c_get(identifier, uid), prefix, args)
         finally:
             if assoc.is_established:
                 assoc.release()

@@ -254,3 +254,27 @@ def no_answer(prefix: str, args: argparse.Namespace, log: Any, what: str) -> Non
     reason = f": {log.errors[-1]}" if log.errors else ""
     print(f"{prefix}: no final answer to the {what} from {args.host}:{args.port} "
           f"(association aborted){reason}", file=sys.stderr)
+
+
+def follow_retrieve(responses: Any, prefix: str, args: argparse.Namespace) -> tuple[int | None, tuple, list[str]]:
+    """Print the progress of a C-MOVE or C-GET from its responses; returns the final status
+    (None when none came), the last sub-operation counts and the failed SOP Instance UIDs."""
+    final: int | None = None
+    counts: tuple[int | None, int, int, int] = (None, 0, 0, 0)
+    failed_uids: list[str] = []
+    for status, answer in responses:
+        if "Status" not in status:
+            break
+        code = int(status.Status)
+        counts = counts_of(status)
+        if code in PENDING:
+            print(f"pending: {counts_text(*counts)}", flush=True)
+            continue
+        final = code
+        if answer is not None and "FailedSOPInstanceUIDList" in answer:
+            value = answer.FailedSOPInstanceUIDList
+            failed_uids = [str(value)] if isinstance(value, str) else [str(v) for v in value]
+        comment = status.get("ErrorComment")
+        if comment:
+            print(f"{prefix}: {args.host}:{args.port} says: {comment}", file=sys.stderr)
+    return final, counts, failed_uids
