@@ -186,6 +186,16 @@ void register_net(py::module_& m) {
         }
     });
 
+    m.def("part10_header", [](const std::string& sop_class, const std::string& sop_instance,
+                              const std::string& transfer_syntax, const std::string& implementation_class_uid,
+                              const std::string& implementation_version_name, const std::string& source_ae) {
+        net::file_meta_options meta;
+        meta.implementation_class_uid = implementation_class_uid;
+        meta.implementation_version_name = implementation_version_name;
+        meta.source_ae = source_ae;
+        return to_bytes(net::part10_header(sop_class, sop_instance, transfer_syntax, meta));
+    }, "The preamble, 'DICM' and File Meta Information of a Part 10 file (empty strings: elements left out).");
+
     // --- PDUs ---------------------------------------------------------------------------
     m.def("pdu_encode_associate_rq", [](const py::dict& d) {
         net::associate_rq rq;

@@ -30,7 +30,7 @@ from turbodicom import _core
 from turbodicom.dataset import FileDataset
 from turbodicom.errors import InvalidDicomError
 
-__all__ = ["dcmread"]
+__all__ = ["dcmread", "read_dataset_bytes"]
 
 _CHARSET = _core.tag(0x00080005)
 _GROUP_LENGTH = _core.tag(0x00020000)
@@ -262,6 +262,20 @@ def dcmread(
         raise
     except Exception as exc:  # noqa: BLE001 - pydicom's converters reject a value read here
         raise InvalidDicomError(f"{type(exc).__name__} while building the dataset: {exc}", None, "bad value") from None
+
+
+def read_dataset_bytes(raw: bytes | bytearray | memoryview, implicit: bool, little: bool) -> Dataset:
+    """A bare data set (no preamble, no File Meta Information) encoded as `implicit` and
+    `little` say: what ``pydicom.filereader.read_dataset`` returns for it, with its
+    original encoding set. Raises :class:`turbodicom.InvalidDicomError`."""
+    try:
+        built, _end = _core.read_dataset(raw, implicit, little, False, -1, None, _config_flags())
+    except _core.ParseError as exc:
+        _raise_invalid(exc)
+    elements, read_implicit = _assemble(built, default_encoding, "<no filename>")
+    ds = _new_dataset(Dataset, elements, default_encoding)
+    ds.set_original_encoding(read_implicit, little, _own_encoding(elements, default_encoding))
+    return ds
 
 
 def _build_file_dataset(result, zipped, source, name, stop_before_pixels, defer_bytes, tags, flags):

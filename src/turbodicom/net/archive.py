@@ -39,6 +39,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from turbodicom.net.dimse import TextIdentifier
+
 __all__ = ["Archive", "QueryError", "LEVELS", "MODELS", "load_destinations"]
 
 SUCCESS = 0x0000
@@ -339,82 +341,87 @@ class Archive:
                 raise QueryError(f"level {level} is not part of the information model {model}")
         return level
 
-    def entities(self, identifier: Dataset, model: str | None = None) -> Iterator[tuple[dict[str, Any], list]]:
-        """``(attributes, rows)`` of each entity at the identifier's level that matches it:
-        its attributes (those of its level and above) and the instances it holds.
+    def entities(self, identifier: Dataset, model: str | None = None,
+                 returned: set[str] | None = None) -> Iterator[tuple[dict[str, Any], list]]:
+        """``(attributes, keys)`` of each entity at the identifier's level that matches it:
+        its attributes (those of its level and above; only those named in `returned`, with
+        the unique keys, when given) and its unique keys from the top level down to its own,
+        in the order the entities were first indexed.
 
-        The rows are fetched with an SQL prefilter on the unique keys of the identifier's
-        level and the levels above (single value or list of UID matching), which select
-        whole entities; the matching rules are then applied to each entity's attributes."""
+        SQLite does the work where it can: the unique keys (single value and UID lists) and
+        the single-valued text keys (single value, and wildcards as GLOB) select the
+        instances, and the entities and their derived attributes (counts, lists of
+        modalities and SOP classes) come from one GROUP BY. Date, time and numeric keys and
+        derived attributes are then matched here, entity by entity."""
         level = self.level_of(identifier, model)
         depth = LEVELS.index(level)
-        known = {name for lv in LEVELS[:depth + 1] for name in ATTRIBUTES[lv]}
-        keys = []
-        for element in identifier:
-            name = element.keyword
-            if not name or name in _NOT_MATCHED or element.VR == "SQ" or name not in known:
-                continue  # not matched: unknown attributes are returned empty
-            value = _text(element.value)
-            if value in ("", "*"):
-                continue  # universal matching
-            keys.append((name, element.VR, value))
+        keys = _query_keys(identifier, depth)
+        where, parameters, remaining = _sql_filter(keys)
         path_keys = [UNIQUE_KEYS[lv] for lv in LEVELS[:depth + 1]]
-        where, parameters = [], []
-        for name, vr, value in keys:
-            if name not in path_keys:
-                continue
-            if vr == "UI":
-                wanted = sorted({u.strip() for u in value.split("\\")})
-                where.append(f'"{name}" IN ({", ".join("?" for _ in wanted)})')
-                parameters.extend(wanted)
-            elif "*" not in value and "?" not in value:
-                where.append(f'"{name}" = ?')
-                parameters.append(value)
-        rows = self._select("WHERE " + " AND ".join(where) if where else "", tuple(parameters))
-        groups: dict[tuple, list] = {}
-        for row in rows:
-            groups.setdefault(tuple(row[k] or "" for k in path_keys), []).append(row)
-        for members in groups.values():
-            attributes = _attributes(members, depth)
-            if all(_matches(vr, value, attributes.get(name)) for name, vr, value in keys):
-                yield attributes, members
+        names = [name for lv in LEVELS[:depth + 1] for name in ATTRIBUTES[lv]
+                 if returned is None or name in returned or name in path_keys or name in _names(remaining)]
+        columns = []
+        for name in names:
+            if name in _COUNTS:
+                columns.append(f'COUNT(DISTINCT "{_COUNTS[name]}")')
+            elif name in _LISTS:
+                columns.append(f'GROUP_CONCAT(DISTINCT "{_LISTS[name]}")')
+            else:
+                columns.append(f'"{name}"')
+        grouping = ", ".join(f'"{k}"' for k in path_keys)
+        sql = (f"SELECT {', '.join(columns)} FROM instances {where} GROUP BY {grouping} "
+               f"ORDER BY MIN(rowid)")
+        with self._lock:
+            found = self._db.execute(sql, parameters).fetchall()
+        for values in found:
+            attributes = {}
+            for name, value in zip(names, values):
+                if name in _LISTS:
+                    value = sorted(v for v in value.split(",") if v) if value else []
+                attributes[name] = _from_sql(value)
+            if all(_matches(vr, text, attributes.get(name)) for name, vr, text in remaining):
+                yield attributes, [attributes[k] or "" for k in path_keys]
 
     def find(self, identifier: Dataset, model: str | None = None) -> Iterator[Dataset]:
         """The C-FIND responses to `identifier`: one data set per matching patient, study,
         series or instance (as its Query/Retrieve Level asks), holding the requested keys
         (empty when the archive does not know them), the Query/Retrieve Level and the
         Specific Character Set when the identifier has one. Raises QueryError."""
-        for attributes, _rows in self.entities(identifier, model):
-            response = Dataset()
-            for element in identifier:
-                if element.tag.is_private or element.tag.group == 0x0002:
-                    continue
-                name = element.keyword
-                if name == "QueryRetrieveLevel":
-                    response.QueryRetrieveLevel = str(element.value).strip().upper()
-                elif name == "SpecificCharacterSet":
-                    response.SpecificCharacterSet = element.value
-                elif element.VR == "SQ":
-                    response.add_new(element.tag, "SQ", [])
-                else:
-                    response.add_new(element.tag, element.VR, _response_value(attributes.get(name)))
-            yield response
+        for match in self._matches(identifier, model):
+            yield match.to_dataset()
+
+    def _matches(self, identifier: Dataset, model: str | None) -> Iterator[TextIdentifier]:
+        """The responses of :meth:`find` as :class:`TextIdentifier` (encoded without
+        building a pydicom data set)."""
+        plan = _response_plan(identifier)
+        returned = {name for _tag, _vr, name, _value in plan if name}
+        for attributes, _keys in self.entities(identifier, model, returned):
+            yield TextIdentifier([(tag, vr, attributes.get(name) if name else value)
+                                  for tag, vr, name, value in plan])
 
     def files(self, identifier: Dataset, model: str | None = None) -> list[str]:
         """The paths of every instance under the entities matching `identifier`, for a
-        C-MOVE or C-GET. Raises QueryError."""
-        paths: list[str] = []
-        for _attributes, rows in self.entities(identifier, model):
-            paths.extend(row["path"] for row in rows)
-        return paths
+        C-MOVE or C-GET, in the order indexed. Raises QueryError."""
+        depth = LEVELS.index(self.level_of(identifier, model))
+        keys = _query_keys(identifier, depth)
+        where, parameters, remaining = _sql_filter(keys)
+        path_keys = [UNIQUE_KEYS[lv] for lv in LEVELS[:depth + 1]]
+        columns = ", ".join(["path", *(f'"{k}"' for k in path_keys)])
+        wanted = None
+        if remaining:
+            wanted = {tuple(entity_keys) for _attributes, entity_keys in self.entities(identifier, model, set())}
+        with self._lock:
+            found = self._db.execute(f"SELECT {columns} FROM instances {where} ORDER BY rowid", parameters).fetchall()
+        if wanted is None:
+            return [row[0] for row in found]
+        return [row[0] for row in found if tuple(v or "" for v in row[1:]) in wanted]
 
     # --- the handlers -----------------------------------------------------------------------
 
     def handle_find(self, event: Any) -> Iterator[tuple[int, Dataset | None]]:
         """The ``evt.EVT_C_FIND`` handler."""
         try:
-            identifier = event.identifier
-            matches = self.find(identifier, _model(event))
+            matches = self._matches(event.identifier, _model(event))
             for response in matches:
                 if event.is_cancelled:
                     yield CANCEL, None
@@ -582,19 +589,70 @@ def _model(event: Any) -> str | None:
     return str(uid) if uid else None
 
 
-def _attributes(rows: list[dict[str, Any]], depth: int) -> dict[str, Any]:
-    """The attributes of an entity at level LEVELS[depth] holding the instances `rows`."""
-    first = rows[0]
-    attributes: dict[str, Any] = {}
-    for level in LEVELS[:depth + 1]:
-        for name in ATTRIBUTES[level]:
-            if name in _COUNTS:
-                attributes[name] = len({row[_COUNTS[name]] for row in rows})
-            elif name in _LISTS:
-                attributes[name] = sorted({row[_LISTS[name]] for row in rows if row[_LISTS[name]]})
-            else:
-                attributes[name] = first.get(name)
-    return attributes
+def _query_keys(identifier: Dataset, depth: int) -> list[tuple[str, str, str]]:
+    """The matching keys of `identifier` for a query at LEVELS[depth]: (keyword, VR, value)
+    of each attribute the archive knows at that level or above whose value is not
+    universal (empty or ``*``)."""
+    known = {name for lv in LEVELS[:depth + 1] for name in ATTRIBUTES[lv]}
+    keys = []
+    for element in identifier:
+        name = element.keyword
+        if not name or name in _NOT_MATCHED or element.VR == "SQ" or name not in known:
+            continue  # not matched: unknown attributes are returned empty
+        value = _text(element.value)
+        if value not in ("", "*"):
+            keys.append((name, element.VR, value))
+    return keys
+
+
+def _names(keys: list[tuple[str, str, str]]) -> set[str]:
+    return {name for name, _vr, _value in keys}
+
+
+_NOT_IN_SQL = {"DA", "TM", "DT", "IS", "SS", "US", "SL", "UL", "DS", "FL", "FD"}
+
+
+def _sql_filter(keys: list[tuple[str, str, str]]) -> tuple[str, tuple, list[tuple[str, str, str]]]:
+    """The WHERE clause selecting the instances of the entities that `keys` match, and the
+    keys left to match entity by entity (dates, times, numbers, derived attributes). Every
+    attribute of :data:`ATTRIBUTES` stored per instance has a value multiplicity of 1, so
+    SQL's ``=``, ``IN`` and ``GLOB`` on the stored text are the matching rules themselves."""
+    where: list[str] = []
+    parameters: list[str] = []
+    remaining = []
+    for name, vr, value in keys:
+        if name in _COUNTS or name in _LISTS or vr in _NOT_IN_SQL:
+            remaining.append((name, vr, value))
+        elif vr == "UI":
+            wanted = sorted({u.strip() for u in value.split("\\")})
+            where.append(f'"{name}" IN ({", ".join("?" for _ in wanted)})')
+            parameters.extend(wanted)
+        elif "*" in value or "?" in value:
+            where.append(f'"{name}" GLOB ?')
+            parameters.append(value.replace("[", "[[]"))  # GLOB's own '*' and '?' are DICOM's
+        else:
+            where.append(f'"{name}" = ?')
+            parameters.append(value)
+    return ("WHERE " + " AND ".join(where) if where else ""), tuple(parameters), remaining
+
+
+def _response_plan(identifier: Dataset) -> list[tuple[int, str, str | None, Any]]:
+    """How each response to `identifier` is made: (tag, VR, attribute or None, fixed value)
+    for each element it returns, in the identifier's order (ascending tags)."""
+    plan = []
+    for element in identifier:
+        if element.tag.is_private or element.tag.group == 0x0002:
+            continue
+        name = element.keyword
+        if name == "QueryRetrieveLevel":
+            plan.append((int(element.tag), "CS", None, str(element.value).strip().upper()))
+        elif name == "SpecificCharacterSet":
+            plan.append((int(element.tag), "CS", None, element.value))
+        elif element.VR == "SQ":
+            plan.append((int(element.tag), "SQ", None, []))
+        else:
+            plan.append((int(element.tag), element.VR, name or None, None))
+    return plan
 
 
 def _text(value: Any) -> str:
@@ -603,14 +661,6 @@ def _text(value: Any) -> str:
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return "\\".join(str(v) for v in value)
     return str(value).strip()
-
-
-def _response_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value] if value else None
-    return value
 
 
 def _values(value: Any) -> list[str]:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import struct
 import zlib
-from io import BytesIO
 from typing import Any
 
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import read_dataset
-from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
 
 from turbodicom import _core
+from turbodicom.reader import _new_dataset, read_dataset_bytes
 
-__all__ = ["Message", "decode_dataset", "encode_dataset", "file_header", "status_dataset"]
+__all__ = ["Message", "TextIdentifier", "decode_dataset", "encode_dataset", "part10_header", "status_dataset"]
 
 # Command Field values (PS3.7 E.1).
 C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
@@ -73,7 +74,9 @@ def _decode_value(vr: str, raw: bytes) -> Any:
     if vr == "AT":
         return [(g << 16) | e for g, e in struct.iter_unpack("<HH", raw[: len(raw) // 4 * 4])]
     text = raw.decode("ascii", "replace").rstrip("\x00 ")
-    return UID(text) if vr == "UI" else text.lstrip() if vr == "AE" else text
+    if vr == "UI":
+        return str.__new__(UID, text)  # as UID(text), without its validation on every message
+    return text.lstrip() if vr == "AE" else text
 
 
 class Message:
@@ -131,15 +134,19 @@ del _keyword
 
 def status_dataset(response: Message) -> Dataset:
     """The Status of a response, with its related elements, as pynetdicom returns it."""
-    ds = Dataset()
-    ds.Status = response.Status
-    for keyword in ("ErrorComment", "ErrorID", "OffendingElement", "AffectedSOPInstanceUID",
-                    "NumberOfRemainingSuboperations", "NumberOfCompletedSuboperations",
-                    "NumberOfFailedSuboperations", "NumberOfWarningSuboperations"):
-        value = getattr(response, keyword)
-        if value is not None and keyword != "AffectedSOPInstanceUID":
-            setattr(ds, keyword, value)
-    return ds
+    elements = {_STATUS_TAG: DataElement(_STATUS_TAG, "US", response.Status)}
+    for tag in _STATUS_RELATED:
+        value = getattr(response, COMMAND_ELEMENTS[tag][0])
+        if value is not None:
+            key = _core.tag(tag)
+            elements[key] = DataElement(key, COMMAND_ELEMENTS[tag][1], value)
+    return _new_dataset(Dataset, elements, default_encoding)
+
+
+_STATUS_TAG = _core.tag(0x00000900)
+# The elements of a response that pynetdicom puts in its status data set besides Status,
+# in tag order.
+_STATUS_RELATED = (0x00000901, 0x00000902, 0x00000903, 0x00001020, 0x00001021, 0x00001022, 0x00001023)
 
 
 def _syntax_flags(transfer_syntax: str) -> tuple[bool, bool, bool]:
@@ -157,9 +164,7 @@ def decode_dataset(raw: bytes, transfer_syntax: str) -> Dataset:
     implicit, little, deflated = _syntax_flags(transfer_syntax)
     if deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
-    ds = read_dataset(BytesIO(raw), implicit, little)
-    ds.set_original_encoding(implicit, little, None)
-    return ds
+    return read_dataset_bytes(raw, implicit, little)
 
 
 def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
@@ -179,11 +184,84 @@ def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
     return raw
 
 
-def file_header(meta: FileMetaDataset) -> bytes:
-    """A 128-byte preamble, 'DICM' and the File Meta Information group."""
-    buffer = DicomBytesIO()
-    buffer.is_implicit_VR = False
-    buffer.is_little_endian = True
-    buffer.write(b"\x00" * 128 + b"DICM")
-    write_file_meta_info(buffer, meta, enforce_standard=True)
-    return buffer.getvalue()
+# Explicit VR little endian: the VRs whose length takes 4 bytes after 2 reserved ones.
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+                       "UR", "UT"})
+_IMPLICIT_LITTLE, _EXPLICIT_LITTLE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
+
+
+class TextIdentifier:
+    """A response identifier made of text elements, as a Query/Retrieve SCP answers:
+    ``(tag, VR, value)`` in ascending tag order, a value being None (empty), a string or
+    number, or a list of them (several values); an SQ element is an empty sequence.
+
+    It is encoded in the little endian transfer syntaxes without building a pydicom data
+    set (a C-FIND answers thousands of them); :meth:`to_dataset` gives the pydicom data
+    set, which encodes to the same bytes."""
+
+    __slots__ = ("elements",)
+
+    def __init__(self, elements: list[tuple[int, str, Any]]) -> None:
+        self.elements = elements
+
+    def to_dataset(self) -> Dataset:
+        ds = Dataset()
+        for tag, vr, value in self.elements:
+            if vr == "SQ":
+                ds.add_new(tag, "SQ", [])
+            elif isinstance(value, (list, tuple)):
+                ds.add_new(tag, vr, [str(v) for v in value] if value else None)
+            else:
+                ds.add_new(tag, vr, value)
+        return ds
+
+    def encode(self, transfer_syntax: str) -> bytes | None:
+        """The encoded data set, or None where pydicom must do it (another transfer syntax,
+        a value that is not ASCII text, a VR that is not text)."""
+        if transfer_syntax == _IMPLICIT_LITTLE:
+            implicit = True
+        elif transfer_syntax == _EXPLICIT_LITTLE:
+            implicit = False
+        else:
+            return None
+        pack = struct.pack
+        parts = []
+        for tag, vr, value in self.elements:
+            if vr == "SQ":
+                raw = b""
+            elif vr not in _TEXT_VRS or isinstance(value, bytes):
+                return None
+            else:
+                if value is None:
+                    text = ""
+                elif isinstance(value, (list, tuple)):
+                    text = "\\".join(str(v) for v in value)
+                else:
+                    text = str(value)
+                if not text.isascii():
+                    return None  # the Specific Character Set decides: pydicom's writer
+                raw = text.encode("ascii")
+                if len(raw) & 1:
+                    raw += b"\x00" if vr == "UI" else b" "
+            group, element = tag >> 16, tag & 0xFFFF
+            if implicit:
+                parts.append(pack("<HHI", group, element, len(raw)))
+            elif vr in _LONG_VRS:
+                parts.append(pack("<HH2sHI", group, element, vr.encode(), 0, len(raw)))
+            elif len(raw) > 0xFFFF:
+                return None
+            else:
+                parts.append(pack("<HH2sH", group, element, vr.encode(), len(raw)))
+            parts.append(raw)
+        return b"".join(parts)
+
+
+def part10_header(sop_class: str, sop_instance: str, transfer_syntax: str, implementation_class_uid: str,
+                  implementation_version_name: str = "", source_ae: str = "") -> bytes:
+    """The preamble, 'DICM' and File Meta Information of a file holding a received data set,
+    written in C++ as PS3.10 7.1 lays it out; an empty version name or source AE title is
+    left out."""
+    return _core.part10_header(str(sop_class or ""), str(sop_instance or ""), str(transfer_syntax or ""),
+                               str(implementation_class_uid or ""), str(implementation_version_name or ""),
+                               str(source_ae or ""))

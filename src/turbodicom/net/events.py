@@ -186,9 +186,13 @@ class Event:
         raw = self._raw_dataset()
         if not include_meta:
             return raw
-        from turbodicom.net.dimse import file_header
+        from turbodicom.net.ae import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+        from turbodicom.net.dimse import part10_header
 
-        return file_header(self.file_meta) + raw
+        request = self.request
+        return part10_header(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID,
+                             self.context.transfer_syntax[0], IMPLEMENTATION_CLASS_UID,
+                             IMPLEMENTATION_VERSION_NAME) + raw
 
 
 def trigger(handlers: Handlers, assoc: Any, event: Any, **attributes: Any) -> Any:

@@ -27,6 +27,7 @@ from turbodicom.net.dimse import (
     C_STORE_RSP,
     NO_DATASET,
     Message,
+    TextIdentifier,
     decode_dataset,
     encode_dataset,
     status_dataset,
@@ -193,8 +194,7 @@ class QueryRetrieveMixin:
                                AffectedSOPClassUID=request.AffectedSOPClassUID,
                                CommandDataSetType=NO_DATASET if identifier is None else 0x0001, Status=status,
                                **counts)
-            self._send(context.context_id, response,
-                       None if identifier is None else encode_dataset(identifier, syntax))
+            self._send(context.context_id, response, None if identifier is None else _encoded(identifier, syntax))
 
         try:
             identifier = decode_dataset(dataset or b"", syntax)
@@ -365,6 +365,14 @@ class QueryRetrieveMixin:
             return message.MessageIDBeingRespondedTo == msg_id
         LOGGER.error("Unexpected %s during a query: ignored", message.name)
         return False
+
+
+def _encoded(identifier: Any, syntax: str) -> bytes:
+    """A response identifier (a pydicom Dataset or a TextIdentifier) in `syntax`."""
+    if isinstance(identifier, TextIdentifier):
+        raw = identifier.encode(syntax)
+        return raw if raw is not None else encode_dataset(identifier.to_dataset(), syntax)
+    return encode_dataset(identifier, syntax)
 
 
 def _counts(remaining: int | None, completed: int, failed: int, warning: int) -> dict:

@@ -159,21 +159,11 @@ class TLSConnection:
 
     @staticmethod
     def _file_header(request: Any, context: int, file_meta: tuple) -> bytes:
-        from pydicom.dataset import FileMetaDataset
-
-        from turbodicom.net.dimse import file_header
+        from turbodicom.net.dimse import part10_header
 
         implementation_uid, version, source_ae, syntaxes = file_meta
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = request.AffectedSOPClassUID
-        meta.MediaStorageSOPInstanceUID = request.AffectedSOPInstanceUID
-        meta.TransferSyntaxUID = syntaxes.get(context, "")
-        meta.ImplementationClassUID = implementation_uid
-        if version:
-            meta.ImplementationVersionName = version
-        if source_ae:
-            meta.SourceApplicationEntityTitle = source_ae
-        return file_header(meta)
+        return part10_header(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, syntaxes.get(context, ""),
+                             implementation_uid, version, source_ae)
 
     def receive_message(self, accepted: list[int], timeout: float, dataset_dir: str,
                         dataset_name: str, file_meta: tuple | None = None) -> tuple:
