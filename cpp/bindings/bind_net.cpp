@@ -153,6 +153,16 @@ net::connection_options to_options(const py::dict& d) {
     return o;
 }
 
+// A received data set handed to Python without a copy: the vector moves into this object,
+// which exports it through the buffer protocol (Python sees a read-only memoryview of it).
+struct received_bytes {
+    std::vector<std::uint8_t> data;
+};
+
+py::object as_memoryview(std::vector<std::uint8_t>&& data) {
+    return py::memoryview(py::cast(received_bytes{std::move(data)}));
+}
+
 py::tuple receive_result_to_python(net::receive_result r) {
     if (!r.is_message) {
         return py::make_tuple("pdu", static_cast<int>(r.other.type), to_bytes(r.other.body));
@@ -161,7 +171,7 @@ py::tuple receive_result_to_python(net::receive_result r) {
     py::object path = py::none();
     if (r.msg.has_dataset) {
         if (!r.msg.dataset_path.empty()) path = py::str(r.msg.dataset_path);
-        else dataset = to_bytes(r.msg.dataset);
+        else dataset = as_memoryview(std::move(r.msg.dataset));
     }
     return py::make_tuple("message", r.msg.context_id, to_bytes(r.msg.command), dataset, path,
                           r.msg.dataset_offset);
@@ -307,6 +317,17 @@ void register_net(py::module_& m) {
        "PS3.8 Table 9-10: (action name, next state) for `event` in `state`.");
 
     // --- connections ------------------------------------------------------------------------
+    py::class_<received_bytes>(m, "ReceivedBytes", py::buffer_protocol(),
+                               "The bytes of a received data set (read through a memoryview).")
+        .def_buffer([](received_bytes& b) {
+            return py::buffer_info(b.data.data(), 1, py::format_descriptor<std::uint8_t>::format(), 1,
+                                   {py::ssize_t(b.data.size())}, {py::ssize_t(1)}, true);
+        });
+
+    py::class_<net::file_prefetch>(m, "FilePrefetch",
+                                   "A file read ahead for the next C-STORE of a C-GET or C-MOVE (see c_store_file).")
+        .def(py::init<>());
+
     py::class_<net::connection>(m, "Connection")
         .def_static("connect", [](const std::string& host, int port, double timeout, const py::dict& options) {
             const net::connection_options o = to_options(options);
@@ -356,12 +377,14 @@ void register_net(py::module_& m) {
                                 const std::vector<std::uint8_t>& accepted, const std::string& path,
                                 std::uint16_t message_id, std::uint16_t priority, const std::string& originator_ae,
                                 std::optional<std::uint16_t> originator_id, std::uint32_t peer_max,
-                                double timeout) -> py::object {
+                                double timeout, net::file_prefetch* prefetch, const std::string& next_path) -> py::object {
             // contexts: (id, abstract syntax, transfer syntax) of the contexts we may send on.
             // Returns None when nothing was sent (the caller reads the file itself), the
-            // interrupting PDU as receive_message does, or ("message", context id, command,
-            // Command Field, Status or None, whether the command holds only Status among the
-            // elements a status Dataset shows).
+            // interrupting PDU as receive_message does (with the cancelled Message IDs as a
+            // fourth item), or ("message", context id, command, Command Field, Status or None,
+            // whether the command holds only Status among the elements a status Dataset
+            // shows, Message ID Being Responded To or None, [Message IDs of C-CANCEL-RQs
+            // received before the message]).
             std::vector<net::scu_context> scu;
             scu.reserve(contexts.size());
             for (const auto& [id, abstract, syntax] : contexts) scu.push_back({id, abstract, syntax});
@@ -370,14 +393,19 @@ void register_net(py::module_& m) {
             net::dimse::command_set command;
             {
                 py::gil_scoped_release release;
-                out = net::c_store_file(c, scu, accepted, rq, peer_max, timeout);
+                out = net::c_store_file(c, scu, accepted, rq, peer_max, timeout, prefetch, next_path);
                 if (out.sent && out.response.is_message) {
                     const auto& bytes = out.response.msg.command;
                     command = net::dimse::decode(bytes.data(), bytes.size());
                 }
             }
             if (!out.sent) return py::none();
-            if (!out.response.is_message) return receive_result_to_python(std::move(out.response));
+            py::list cancelled;
+            for (std::uint16_t id : out.cancelled) cancelled.append(id);
+            if (!out.response.is_message) {
+                return py::make_tuple("pdu", static_cast<int>(out.response.other.type),
+                                      to_bytes(out.response.other.body), cancelled);
+            }
             bool plain = true;
             for (const auto& e : command.elements) {
                 const std::uint32_t t = e.tag;
@@ -388,11 +416,15 @@ void register_net(py::module_& m) {
                 }
             }
             const auto status = command.us(net::dimse::status);
+            const auto responding_to = command.us(net::dimse::message_id_being_responded_to);
             return py::make_tuple("message", out.response.msg.context_id, to_bytes(out.response.msg.command),
-                                  *command.us(net::dimse::command_field_tag),
-                                  status ? py::object(py::int_(*status)) : py::object(py::none()), plain);
+                                  command.us(net::dimse::command_field_tag).value_or(0),
+                                  status ? py::object(py::int_(*status)) : py::object(py::none()), plain,
+                                  responding_to ? py::object(py::int_(*responding_to)) : py::object(py::none()),
+                                  cancelled);
         }, py::arg("contexts"), py::arg("accepted"), py::arg("path"), py::arg("message_id"), py::arg("priority"),
-           py::arg("originator_ae"), py::arg("originator_id"), py::arg("peer_max"), py::arg("timeout"))
+           py::arg("originator_ae"), py::arg("originator_id"), py::arg("peer_max"), py::arg("timeout"),
+           py::arg("prefetch") = nullptr, py::arg("next_path") = "")
         .def("receive_message", [](net::connection& c, const std::vector<std::uint8_t>& accepted, double timeout,
                                    const std::string& dataset_dir, const std::string& dataset_name,
                                    const py::object& file_meta) {

@@ -43,7 +43,62 @@ std::uint64_t file_size(const std::string& path) {
     return std::uint64_t(st.st_size);
 }
 
+struct file_identity {
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t modified_ns = 0;
+};
+
+file_identity identity_of(const struct stat& st) {
+    return {std::uint64_t(st.st_dev), std::uint64_t(st.st_ino), std::uint64_t(st.st_size),
+            std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 }  // namespace
+
+void file_prefetch::load(const std::string& path) {
+    valid_ = false;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) > max_size) {
+        ::close(fd);
+        return;
+    }
+    const file_identity id = identity_of(st);
+    data_.resize(std::size_t(id.size));
+    std::size_t got = 0;
+    while (got < data_.size()) {
+        const ssize_t n = ::pread(fd, data_.data() + got, data_.size() - got, off_t(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += std::size_t(n);
+    }
+    ::close(fd);
+    if (got != data_.size()) return;
+    path_ = path;
+    device_ = id.device;
+    inode_ = id.inode;
+    size_ = id.size;
+    modified_ns_ = id.modified_ns;
+    valid_ = true;
+}
+
+const std::vector<std::uint8_t>* file_prefetch::find(const std::string& path) const {
+    if (!valid_ || path != path_) return nullptr;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return nullptr;
+    const file_identity id = identity_of(st);
+    if (id.device != device_ || id.inode != inode_ || id.size != size_ || id.modified_ns != modified_ns_) {
+        return nullptr;
+    }
+    return &data_;
+}
+
+void file_prefetch::clear() {
+    valid_ = false;
+    path_.clear();
+    std::vector<std::uint8_t>().swap(data_);
+}
 
 const scu_context* context_for(const std::vector<scu_context>& contexts, const std::string& sop_class,
                                const std::string& transfer_syntax) {
@@ -55,15 +110,21 @@ const scu_context* context_for(const std::vector<scu_context>& contexts, const s
 
 c_store_file_outcome c_store_file(connection& c, const std::vector<scu_context>& contexts,
                                   const std::vector<std::uint8_t>& accepted, const c_store_file_request& request,
-                                  std::uint32_t peer_max_pdu, double response_timeout) {
+                                  std::uint32_t peer_max_pdu, double response_timeout, file_prefetch* prefetch,
+                                  const std::string& next_path) {
     c_store_file_outcome out;
-    const auto head = read_head(request.path);
-    if (!head) return out;
-    const auto meta = read_part10_meta(head->data(), head->size());
+    const std::vector<std::uint8_t>* whole = prefetch != nullptr ? prefetch->find(request.path) : nullptr;
+    std::optional<std::vector<std::uint8_t>> head;
+    if (whole == nullptr) {
+        head = read_head(request.path);
+        if (!head) return out;
+    }
+    const std::uint8_t* start = whole != nullptr ? whole->data() : head->data();
+    const auto meta = read_part10_meta(start, whole != nullptr ? std::min(whole->size(), meta_head) : head->size());
     if (!meta) return out;
     const scu_context* context = context_for(contexts, meta->sop_class, meta->transfer_syntax);
     if (context == nullptr) return out;
-    const std::uint64_t size = file_size(request.path);
+    const std::uint64_t size = whole != nullptr ? whole->size() : file_size(request.path);
     if (size < meta->dataset_offset) return out;
 
     const std::vector<std::uint8_t> command = dimse::encode(
@@ -72,10 +133,29 @@ c_store_file_outcome c_store_file(connection& c, const std::vector<scu_context>&
     out.meta = *meta;
     out.context_id = context->id;
     out.sent = true;
-    c.send_message_from_file(context->id, command.data(), command.size(), request.path, meta->dataset_offset,
-                             size - meta->dataset_offset, peer_max_pdu);
+    if (whole != nullptr) {
+        c.send_message(context->id, command.data(), command.size(), whole->data() + meta->dataset_offset,
+                       std::size_t(size - meta->dataset_offset), peer_max_pdu);
+    } else {
+        c.send_message_from_file(context->id, command.data(), command.size(), request.path, meta->dataset_offset,
+                                 size - meta->dataset_offset, peer_max_pdu);
+    }
+    if (prefetch != nullptr) {  // the data set is in the socket's hands: the buffer is free
+        if (next_path.empty()) {
+            prefetch->clear();
+        } else {
+            prefetch->load(next_path);
+        }
+    }
     try {
-        out.response = c.receive_message(accepted, response_timeout);
+        for (;;) {
+            out.response = c.receive_message(accepted, response_timeout);
+            if (!out.response.is_message) break;
+            const std::vector<std::uint8_t>& bytes = out.response.msg.command;
+            const dimse::command_set command = dimse::decode(bytes.data(), bytes.size());
+            if (command.us(dimse::command_field_tag) != std::uint16_t(dimse::command_field::c_cancel_rq)) break;
+            out.cancelled.push_back(command.us(dimse::message_id_being_responded_to).value_or(0));
+        }
     } catch (const net_error& e) {
         throw response_error(e);
     }

@@ -34,12 +34,35 @@ struct c_store_file_outcome {
     std::uint8_t context_id = 0;
     part10_meta meta;
     receive_result response;     // the response message, or the PDU that came instead
+    std::vector<std::uint16_t> cancelled;  // Message IDs of the C-CANCEL-RQs that came before it
 };
 
 // A net_error raised while waiting for the response: the request went out whole.
 class response_error : public net_error {
 public:
     explicit response_error(const net_error& e) : net_error(e) {}
+};
+
+// A file read ahead, while the peer handles the C-STORE before it (a C-GET or C-MOVE knows
+// its next file): its bytes, and what identified it when read (device, inode, size,
+// modification time), so that a file changed since is read again instead.
+class file_prefetch {
+public:
+    static constexpr std::uint64_t max_size = 64ull << 20;  // larger files are not read ahead
+
+    // Reads `path` whole; best effort: a file that cannot be read, or is too large, is not kept.
+    void load(const std::string& path);
+    // The bytes of `path` when they were read ahead and the file is still the same; else nullptr.
+    const std::vector<std::uint8_t>* find(const std::string& path) const;
+    // Forgets the file (and gives back its memory).
+    void clear();
+
+private:
+    std::string path_;
+    std::uint64_t device_ = 0, inode_ = 0, size_ = 0;
+    std::int64_t modified_ns_ = 0;
+    std::vector<std::uint8_t> data_;
+    bool valid_ = false;
 };
 
 // The context to send a data set of `sop_class` in `transfer_syntax` on: the first of
@@ -52,11 +75,16 @@ const scu_context* context_for(const std::vector<scu_context>& contexts, const s
 // `sent` false having sent nothing (the caller falls back to reading the file; a file that
 // cannot be opened also comes back unsent). The response is received as
 // connection::receive_message does, PDVs allowed on the `accepted` context ids, within
-// `response_timeout` for each PDU. Errors while sending: net_error as
+// `response_timeout` for each PDU; C-CANCEL-RQs arriving first (the C-STORE being a
+// sub-operation of a C-GET) are noted in `cancelled` and the wait goes on. Errors while sending: net_error as
 // connection::send_message_from_file; while receiving: response_error carrying the
 // receive's net_error.
+// With `prefetch`: the file's bytes are taken from it when it holds them, and once the
+// request is sent, `next_path` (when not empty) is read into it while the peer works on
+// this one; an empty `next_path` clears it.
 c_store_file_outcome c_store_file(connection& c, const std::vector<scu_context>& contexts,
                                   const std::vector<std::uint8_t>& accepted, const c_store_file_request& request,
-                                  std::uint32_t peer_max_pdu, double response_timeout);
+                                  std::uint32_t peer_max_pdu, double response_timeout,
+                                  file_prefetch* prefetch = nullptr, const std::string& next_path = "");
 
 }  // namespace turbodicom::net

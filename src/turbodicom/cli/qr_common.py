@@ -44,6 +44,8 @@ _TAG = re.compile(r"\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)?")
 def qr_status_text(status: int) -> str:
     """``0xA900 Identifier does not match SOP class``: the status in hex and its meaning."""
     text = QR_STATUS_TEXT.get(status)
+    if text is None and 0xC000 <= status <= 0xCFFF:
+        text = "Failed: unable to process"  # PS3.4 C.4: every 0xCxxx of a query or retrieve
     return f"0x{status:04X} {text}" if text else status_text(status)
 
 

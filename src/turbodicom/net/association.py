@@ -600,7 +600,7 @@ class Association(QueryRetrieveMixin):
                 with open(path, "rb") as f:
                     f.seek(offset)
                     dataset = f.read()
-            self._serve_query(request, context, dataset)
+            self._serve_query(request, context, None if dataset is None else bytes(dataset))
             return
         elif request.CommandField == C_CANCEL_RQ:
             return  # nothing of ours is running: a late C-CANCEL has nothing to cancel
@@ -736,11 +736,28 @@ class Association(QueryRetrieveMixin):
                 return Dataset()
             return status_dataset(response)
 
+    def _send_stored_file(self, path: str, next_path: str, msg_id: int, originator_aet: str | None = None,
+                          originator_id: int | None = None) -> Dataset:
+        """A C-STORE sub-operation of a C-MOVE (this association leads to the destination):
+        `send_c_store(path)`, with the file `next_path` (the next sub-operation's; "" for
+        none) read ahead while the peer stores this one."""
+        if self.is_established and isinstance(self._connection, _core.Connection):
+            with self._lock:
+                sent, status = self._c_store_file(path, msg_id, 2, originator_aet, originator_id, next_path)
+            if sent:
+                return status
+        return self.send_c_store(path, msg_id=msg_id, originator_aet=originator_aet, originator_id=originator_id)
+
     def _c_store_file(self, path: str, msg_id: int, priority: int, originator_aet: str | None,
-                      originator_id: int | None) -> tuple[bool, Dataset]:
+                      originator_id: int | None, next_path: str | None = None,
+                      within_query: bool = False) -> tuple[bool, Dataset]:
         """A C-STORE of a file's data set as stored, in one C++ call (meta group read, context
         chosen, request sent, response received): (False, None) when the file's meta group or
-        transfer syntax does not allow it and nothing was sent, else (True, the status)."""
+        transfer syntax does not allow it and nothing was sent, else (True, the status; an
+        empty Dataset when no response came). With `next_path` (not None), that file is read
+        ahead for the next call. `within_query`: a sub-operation of a C-GET this association
+        serves: C-CANCELs that arrive first are noted for it, and a PDU that ends the
+        association is left for the association to handle once the C-GET stops."""
         contexts = self._scu_contexts
         if contexts is None or contexts[0] is not self.accepted_contexts or len(contexts[1]) != len(
                 self.accepted_contexts):
@@ -751,7 +768,8 @@ class Association(QueryRetrieveMixin):
         try:
             result = self._connection.c_store_file(
                 contexts[1], contexts[2], path, msg_id, priority, originator_aet or "", originator_id,
-                self._peer_max_pdu(), float(self.dimse_timeout or 0) or 0.0)
+                self._peer_max_pdu(), float(self.dimse_timeout or 0) or 0.0,
+                None if next_path is None else self._file_prefetch(), next_path or "")
         except _core.NetError as exc:
             self._event(EVT_P_DATA_REQUEST)
             if getattr(exc, "while_receiving", False):
@@ -763,19 +781,33 @@ class Association(QueryRetrieveMixin):
         if result is None:
             return False, None
         self._event(EVT_P_DATA_REQUEST)
+        cancelled = result[-1]
+        if cancelled:
+            self._cancelled = getattr(self, "_cancelled", set()) | set(cancelled)
         if result[0] == "pdu":
-            self._other_pdu(result[1], result[2])
-            self._close()
+            if within_query:
+                self._deferred_pdu = result[:3]
+            else:
+                self._other_pdu(result[1], result[2])
+                self._close()
             return True, Dataset()
-        _kind, _cid, command, command_field, status, plain = result
+        _kind, _cid, command, command_field, status, plain, responding_to, _cancelled = result
         self._event(EVT_P_DATA_RECEIVED)
-        if command_field != C_STORE_RSP:
+        if command_field != C_STORE_RSP or responding_to != msg_id:
+            LOGGER.error("Unexpected %s instead of the C-STORE-RSP to message %d", Message.decode(command).name,
+                         msg_id)
             return True, Dataset()
         if plain:
             ds = Dataset()
             ds.add(DataElement(0x00000900, "US", status))
             return True, ds
         return True, status_dataset(Message.decode(command))
+
+    def _file_prefetch(self) -> Any:
+        prefetch = getattr(self, "_prefetch", None)
+        if prefetch is None:
+            prefetch = self._prefetch = _core.FilePrefetch()
+        return prefetch
 
     # --- release and abort --------------------------------------------------------------------
 

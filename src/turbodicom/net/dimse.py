@@ -8,7 +8,7 @@ import zlib
 from typing import Any
 
 from pydicom.charset import default_encoding
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
@@ -134,13 +134,21 @@ del _keyword
 
 def status_dataset(response: Message) -> Dataset:
     """The Status of a response, with its related elements, as pynetdicom returns it."""
-    elements = {_STATUS_TAG: DataElement(_STATUS_TAG, "US", response.Status)}
+    # Raw elements, as a data set read from the command's bytes holds them (converted on access).
+    elements = {_STATUS_TAG: _raw_element(_STATUS_TAG, "US", response.Status)}
     for tag in _STATUS_RELATED:
         value = getattr(response, COMMAND_ELEMENTS[tag][0])
         if value is not None:
             key = _core.tag(tag)
-            elements[key] = DataElement(key, COMMAND_ELEMENTS[tag][1], value)
+            elements[key] = _raw_element(key, COMMAND_ELEMENTS[tag][1], value)
     return _new_dataset(Dataset, elements, default_encoding)
+
+
+def _raw_element(tag: Any, vr: str, value: Any) -> RawDataElement:
+    if isinstance(value, str):  # text decoded with U+FFFD for what was not ASCII: kept as "?"
+        value = value.encode("ascii", "replace")
+    raw = _encode_value(vr, value)
+    return RawDataElement(tag, vr, len(raw), raw, 0, True, True)
 
 
 _STATUS_TAG = _core.tag(0x00000900)

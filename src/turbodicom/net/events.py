@@ -185,7 +185,7 @@ class Event:
                 return f.read()
         raw = self._raw_dataset()
         if not include_meta:
-            return raw
+            return raw if isinstance(raw, bytes) else bytes(raw)
         from turbodicom.net.ae import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
         from turbodicom.net.dimse import part10_header
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -46,7 +48,8 @@ UNABLE_TO_PERFORM = 0xA702  # every sub-operation failed
 UNKNOWN_DESTINATION = 0xA801
 HANDLER_FAILED = 0xC000
 LOOKAHEAD = 64  # C-MOVE: data sets read ahead to choose the destination's contexts
-IDENTIFIER_INVALID = 0xC310
+IDENTIFIER_INVALID = 0xC310  # "unable to process": an identifier that cannot be decoded
+A_ABORT = 0x07
 
 _MODELS = {
     # pynetdicom 1.x letters, still written in tutorials
@@ -155,6 +158,8 @@ class QueryRetrieveMixin:
         """The next response to `msg_id`, answering the C-STORE sub-operations of a C-GET
         that arrive in between."""
         while True:
+            if self._connection is None:  # aborted, by this side (another thread) or the peer
+                return None
             message = self._receive_response(0)
             if message is None:
                 return None
@@ -177,7 +182,13 @@ class QueryRetrieveMixin:
         from turbodicom.net.association import _apply_status
 
         _apply_status(response, status)
-        self._send(request.context_id, response)
+        if self._connection is None:  # the association was aborted while the handler ran
+            return
+        try:
+            self._send(request.context_id, response)
+        except _core.NetError as exc:
+            LOGGER.error("Cannot answer the C-STORE sub-operation: %s", exc)
+            self.abort()
 
     # --- SCP -------------------------------------------------------------------------------------
 
@@ -190,6 +201,8 @@ class QueryRetrieveMixin:
         self._cancelled: set[int] = getattr(self, "_cancelled", set())
 
         def respond(status: int, identifier: Dataset | None = None, **counts: Any) -> None:
+            if self._peer_gone():
+                return  # the requestor aborted or the connection closed: nobody to answer
             response = Message(CommandField=response_field, MessageIDBeingRespondedTo=request.MessageID,
                                AffectedSOPClassUID=request.AffectedSOPClassUID,
                                CommandDataSetType=NO_DATASET if identifier is None else 0x0001, Status=status,
@@ -197,7 +210,7 @@ class QueryRetrieveMixin:
             self._send(context.context_id, response, None if identifier is None else _encoded(identifier, syntax))
 
         try:
-            identifier = decode_dataset(dataset or b"", syntax)
+            identifier = _decode_identifier(dataset or b"", syntax)
         except Exception as exc:
             LOGGER.error("Cannot decode the identifier of %s: %s", request.name, exc)
             respond(IDENTIFIER_INVALID)
@@ -228,6 +241,8 @@ class QueryRetrieveMixin:
                     respond(code)
                     return
                 respond(code, match)
+        except _core.NetError:
+            raise  # a response could not be sent: the association ends
         except Exception:
             LOGGER.exception("Exception in the handler bound to EVT_C_FIND")
             respond(HANDLER_FAILED)
@@ -235,8 +250,7 @@ class QueryRetrieveMixin:
         respond(SUCCESS)
 
     def _serve_retrieve(self, field: int, request: Message, results: Iterator, respond: Any) -> None:
-        store_on: Any = None  # the association the sub-operations go over
-        own_association = False
+        store_on: Any = None  # C-MOVE: the association to the destination
         try:
             if field == C_MOVE_RQ:
                 destination = next(results)
@@ -244,9 +258,7 @@ class QueryRetrieveMixin:
                 if host is None:
                     respond(UNKNOWN_DESTINATION)
                     return
-                count = int(next(results))
-            else:
-                count = int(next(results))
+            count = int(next(results))
         except Exception:
             LOGGER.exception("Exception in the handler bound to %s", request.name)
             respond(HANDLER_FAILED)
@@ -265,12 +277,12 @@ class QueryRetrieveMixin:
                 except StopIteration:
                     return
 
+        source = items()
         try:
-            for status, dataset in items():
-                code = int(status.Status) if isinstance(status, Dataset) else int(status)
+            for status, dataset in source:
+                code = _code(status)
                 if code == CANCEL or self._check_cancel(request.MessageID):
-                    counts = _counts(remaining, completed, failed, warning)
-                    respond(CANCEL, _failed_identifier(failed_uids), **counts)
+                    respond(CANCEL, _failed_identifier(failed_uids), **_counts(remaining, completed, failed, warning))
                     return
                 if not _is_pending(code):
                     respond(code, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
@@ -288,14 +300,25 @@ class QueryRetrieveMixin:
                     if store_on is not None:
                         store_on.release()
                     store_on = self._open_move_association(host, port, request, needed)
-                    own_association = True
                     if store_on is None:
-                        respond(UNABLE_TO_PERFORM, None, **_counts(None, completed, remaining + failed, warning))
-                        return
+                        # The destination cannot be reached: this and every remaining
+                        # sub-operation fail (PS3.4 C.4.2.3.1; DCMTK's qrscp answers so too).
+                        for item in [dataset, *_pending_items(source)]:
+                            failed += 1
+                            failed_uids.append(_instance_uid(item))
+                        break
+                # The next file to send is read while the peer stores this one.
+                if not ahead:
+                    try:
+                        ahead.append(next(results))
+                    except StopIteration:
+                        pass
+                next_path = _next_path(ahead)
                 if field == C_MOVE_RQ:
-                    result = _store_sub_operation(store_on, dataset, (self.requestor.ae_title, request.MessageID))
+                    result = _store_sub_operation(store_on, dataset, (self.requestor.ae_title, request.MessageID),
+                                                  next_path)
                 else:
-                    result = _store_sub_operation(self, dataset, None)
+                    result = self._get_sub_operation(dataset, next_path)
                 remaining = max(remaining - 1, 0)
                 if result == SUCCESS:
                     completed += 1
@@ -304,17 +327,90 @@ class QueryRetrieveMixin:
                 else:
                     failed += 1
                     failed_uids.append(_instance_uid(dataset))
+                if self._peer_gone():
+                    LOGGER.info("The association ended during %s: its sub-operations stop", request.name)
+                    return
                 respond(0xFF00, None, **_counts(remaining, completed, failed, warning))
+        except _core.NetError:
+            raise  # a response could not be sent: the association ends
         except Exception:
             LOGGER.exception("Exception in the handler bound to %s", request.name)
             respond(HANDLER_FAILED, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
             return
         finally:
-            if own_association and store_on is not None:
+            if store_on is not None:
                 store_on.release()
         final = SUCCESS if not failed else (UNABLE_TO_PERFORM if not completed and not warning
                                             else SUBOPERATIONS_FAILED)
         respond(final, _failed_identifier(failed_uids), **_counts(None, completed, failed, warning))
+
+    def _get_sub_operation(self, item: Any, next_path: str = "") -> int | None:
+        """One C-STORE sub-operation of a C-GET, over the requesting association itself:
+        the request is sent, then its response awaited. A C-CANCEL arriving meanwhile is
+        recorded for the C-GET (it is not the response); an A-ABORT or A-RELEASE-RQ is left
+        for the association to handle once the C-GET stops. Returns the response's status,
+        or None when there is none (no context for the data set, a file that cannot be
+        read, the association ended). A file whose data set goes as stored is sent in one
+        C++ call, with `next_path` read ahead meanwhile."""
+        from turbodicom.net.association import EVT_P_DATA_RECEIVED, EVT_P_DATA_REQUEST, _StoredFile
+
+        if self._peer_gone():
+            return None
+        if isinstance(item, (str, os.PathLike)) and isinstance(self._connection, _core.Connection):
+            sent, status = self._c_store_file(os.fspath(item), self._next_message_id(), 2, None, None,
+                                              next_path, within_query=True)
+            if sent:
+                return int(status.Status) if "Status" in status else None
+        try:
+            if isinstance(item, (str, os.PathLike)):
+                source = _StoredFile(item)
+                sop_class, sop_instance, syntax = source.sop_class, source.sop_instance, source.transfer_syntax
+            else:
+                source = None
+                meta = getattr(item, "file_meta", None)
+                syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+                sop_class, sop_instance = item.SOPClassUID, item.SOPInstanceUID
+            context = self._context_for(sop_class, syntax)
+            accepted = context.transfer_syntax[0]
+            msg_id = self._next_message_id()
+            request = Message(CommandField=C_STORE_RQ, MessageID=msg_id, AffectedSOPClassUID=sop_class,
+                              AffectedSOPInstanceUID=sop_instance, Priority=2, CommandDataSetType=0x0001)
+            data = None
+            if source is None or accepted != syntax:
+                data = encode_dataset(source.read() if source is not None else item, accepted)
+        except (ValueError, OSError) as exc:
+            LOGGER.error("C-STORE sub-operation failed: %s", exc)
+            return None
+        try:
+            self._event(EVT_P_DATA_REQUEST)
+            if data is None:
+                self._connection.send_message_from_file(context.context_id, request.encode(), source.path,
+                                                        source.offset, source.length, self._peer_max_pdu())
+            else:
+                self._connection.send_message(context.context_id, request.encode(), data, self._peer_max_pdu())
+        except _core.NetError as exc:
+            LOGGER.error("C-STORE sub-operation failed: %s", exc)
+            self._response_failed(exc)
+            return None
+        timeout = float(self.dimse_timeout or 0) or 0.0
+        accepted_ids = [c.context_id for c in self.accepted_contexts]
+        while True:
+            try:
+                result = self._connection.receive_message(accepted_ids, timeout, "", "")
+            except _core.NetError as exc:
+                self._response_failed(exc)
+                return None
+            if result[0] == "pdu":
+                self._deferred_pdu = result
+                return None
+            self._event(EVT_P_DATA_RECEIVED)
+            message = Message.decode(result[2])
+            if message.CommandField == C_CANCEL_RQ:
+                self._cancelled.add(message.MessageIDBeingRespondedTo)
+                continue
+            if message.CommandField == C_STORE_RSP and message.MessageIDBeingRespondedTo == msg_id:
+                return int(message.Status) if message.Status is not None else None
+            LOGGER.error("Unexpected %s while waiting for a C-STORE-RSP: ignored", message.name)
 
     def _open_move_association(self, host: str, port: int, request: Message, needed: list) -> Any:
         """The association to a C-MOVE destination, offering a context for each (SOP class,
@@ -342,19 +438,34 @@ class QueryRetrieveMixin:
             return None
         return assoc
 
+    def _peer_gone(self) -> bool:
+        """Whether the association ended under a running query: the connection closed, or
+        an A-ABORT arrived (it waits for the association to handle it)."""
+        connection = self._connection
+        if connection is None or not connection.is_open:
+            return True
+        deferred = getattr(self, "_deferred_pdu", None)
+        return deferred is not None and deferred[1] == A_ABORT
+
     def _check_cancel(self, msg_id: int) -> bool:
-        """Whether a C-CANCEL for `msg_id` arrived (looked for without waiting)."""
+        """Whether a C-CANCEL for `msg_id` arrived (looked for without waiting), or the
+        association is ending (an A-ABORT or A-RELEASE-RQ arrived, the connection broke)."""
         cancelled = getattr(self, "_cancelled", set())
         if msg_id in cancelled:
             return True
+        if getattr(self, "_deferred_pdu", None) is not None:
+            return True
         connection = self._connection
-        if connection is None or not hasattr(connection, "readable") or not connection.readable(0.0):
+        if connection is None:
+            return True
+        if not hasattr(connection, "readable") or not connection.readable(0.0):
             return False
         accepted = [c.context_id for c in self.accepted_contexts]
         try:
             result = connection.receive_message(accepted, float(self.network_timeout or 0) or 0.0, "", "")
-        except _core.NetError:
-            return True  # the association is gone: stop the operation
+        except _core.NetError as exc:
+            self._response_failed(exc)  # the association is gone: stop the operation
+            return True
         if result[0] == "pdu":
             self._deferred_pdu = result
             return True
@@ -384,6 +495,7 @@ def _counts(remaining: int | None, completed: int, failed: int, warning: int) ->
 
 
 def _failed_identifier(failed_uids: list[str]) -> Dataset | None:
+    failed_uids = [uid for uid in failed_uids if uid]
     if not failed_uids:
         return None
     ds = Dataset()
@@ -412,20 +524,51 @@ def _class_and_syntax(item: Any) -> tuple[str, str | None]:
 
 
 def _instance_uid(item: Any) -> str:
-    if isinstance(item, (str, os.PathLike)):
-        from turbodicom.net.association import _StoredFile
-
-        return _StoredFile(item).sop_instance
-    return str(item.SOPInstanceUID)
-
-
-def _store_sub_operation(assoc: Any, item: Any, originator: tuple[str, int] | None) -> int | None:
-    """One C-STORE sub-operation: of a C-MOVE over the association to the destination (with
-    the move originator's AE title and message ID), or of a C-GET over the requesting
-    association itself. Returns its status, or None when it could not be sent."""
+    """The SOP Instance UID of a data set or file to send ("" when it cannot be read)."""
     try:
-        if originator is None:
-            status = assoc.send_c_store(item, msg_id=assoc._next_message_id())
+        if isinstance(item, (str, os.PathLike)):
+            from turbodicom.net.association import _StoredFile
+
+            return str(_StoredFile(item).sop_instance or "")
+        return str(item.SOPInstanceUID)
+    except Exception:
+        return ""
+
+
+def _code(status: Any) -> int:
+    return int(status.Status) if isinstance(status, Dataset) else int(status)
+
+
+def _pending_items(results: Iterator) -> Iterator:
+    """The data sets of the pending items left in a retrieve handler's `results`."""
+    for status, dataset in results:
+        if not _is_pending(_code(status)):
+            return
+        if dataset is not None:
+            yield dataset
+
+
+def _next_path(ahead: deque) -> str:
+    """The file of the next pending item read ahead, "" when it is not a file."""
+    if not ahead:
+        return ""
+    status, item = ahead[0]
+    try:
+        if not _is_pending(_code(status)) or not isinstance(item, (str, os.PathLike)):
+            return ""
+    except (TypeError, ValueError, AttributeError):
+        return ""
+    return os.fspath(item)
+
+
+def _store_sub_operation(assoc: Any, item: Any, originator: tuple[str, int], next_path: str = "") -> int | None:
+    """One C-STORE sub-operation of a C-MOVE, over the association to the destination (with
+    the move originator's AE title and message ID); a file's next one, `next_path`, is read
+    meanwhile. Returns its status, or None when it could not be sent."""
+    try:
+        if isinstance(item, (str, os.PathLike)):
+            status = assoc._send_stored_file(os.fspath(item), next_path, assoc._next_message_id(), originator[0],
+                                             originator[1])
         else:
             status = assoc.send_c_store(item, msg_id=assoc._next_message_id(), originator_aet=originator[0],
                                         originator_id=originator[1])
@@ -433,3 +576,115 @@ def _store_sub_operation(assoc: Any, item: Any, originator: tuple[str, int] | No
         LOGGER.error("C-STORE sub-operation failed: %s", exc)
         return None
     return int(status.Status) if status and "Status" in status else None
+
+
+# --- identifiers as received -------------------------------------------------------------------
+
+_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL",
+                  "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US",
+                  "UT", "UV"})
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+_MAX_DEPTH = 256
+
+
+def _decode_identifier(raw: bytes, transfer_syntax: str) -> Dataset:
+    """The identifier of a C-FIND, C-MOVE or C-GET request, decoded; raises ValueError when
+    it is not a well-formed data set (see :func:`_check_structure`) or a value cannot be
+    read. The reader alone is lenient (a truncated element is dropped, an overlong value cut
+    short), and a query missing a key that was sent matches more than was asked for."""
+    from turbodicom.net.dimse import _syntax_flags
+
+    implicit, little, deflated = _syntax_flags(transfer_syntax)
+    identifier = decode_dataset(raw, transfer_syntax)
+    try:
+        plain = zlib.decompress(raw, -zlib.MAX_WBITS) if deflated else raw
+    except zlib.error as exc:
+        raise ValueError(f"cannot inflate the data set: {exc}") from None
+    _check_structure(plain, implicit, little)
+    try:
+        for element in identifier.iterall():
+            _ = element.value  # converted now, so that a value that cannot be read fails here
+    except Exception as exc:
+        raise ValueError(str(exc)) from None
+    return identifier
+
+
+def _check_structure(raw: bytes, implicit: bool, little: bool) -> None:
+    """Raises ValueError unless `raw` is a data set whose every element header and value
+    lies within it, with known VRs (explicit VR), and sequences and items properly
+    delimited. As pydicom's reader, a data set or item whose first element looks encoded in
+    the other VR encoding is read in that one (implicit VR items in explicit VR data)."""
+    endian = "<" if little else ">"
+    half, word = struct.Struct(endian + "H"), struct.Struct(endian + "I")
+
+    def tag_at(pos: int) -> int:
+        return (half.unpack_from(raw, pos)[0] << 16) | half.unpack_from(raw, pos + 2)[0]
+
+    def looks_explicit(pos: int, end: int) -> bool:
+        return pos + 6 <= end and 0x40 < raw[pos + 4] < 0x5B and 0x40 < raw[pos + 5] < 0x5B
+
+    def elements(pos: int, end: int, implicit: bool, depth: int, in_item: bool) -> int:
+        """Checks the elements from `pos`; returns where they end (after the Item
+        Delimitation Item of an undefined length item)."""
+        if depth > _MAX_DEPTH:
+            raise ValueError("sequences nested too deep")
+        while pos < end:
+            if pos + 8 > end:
+                raise ValueError(f"element header cut short at byte {pos}")
+            tag = tag_at(pos)
+            if tag == _ITEM_END and in_item:
+                return pos + 8
+            if tag >> 16 == 0xFFFE:
+                raise ValueError(f"item or delimiter ({tag >> 16:04X},{tag & 0xFFFF:04X}) out of place at byte {pos}")
+            if implicit:
+                vr, length, pos = None, word.unpack_from(raw, pos + 4)[0], pos + 8
+            else:
+                vr = raw[pos + 4:pos + 6].decode("latin-1")
+                if vr not in _VRS:
+                    raise ValueError(f"unknown VR {vr!r} at byte {pos}")
+                if vr in _LONG_VRS:
+                    if pos + 12 > end:
+                        raise ValueError(f"element header cut short at byte {pos}")
+                    length, pos = word.unpack_from(raw, pos + 8)[0], pos + 12
+                else:
+                    length, pos = half.unpack_from(raw, pos + 6)[0], pos + 8
+            if length == _UNDEFINED:
+                pos = items(pos, end, implicit, depth + 1, None)
+                continue
+            if pos + length > end:
+                raise ValueError(f"a value of {length} bytes runs past the end at byte {pos}")
+            if vr == "SQ":
+                items(pos, pos + length, implicit, depth + 1, pos + length)
+            pos += length
+        if in_item:
+            raise ValueError("an item of undefined length has no Item Delimitation Item")
+        return pos
+
+    def items(pos: int, end: int, implicit: bool, depth: int, limit: int | None) -> int:
+        """Checks the items of a sequence (of undefined length when `limit` is None: up to
+        its Sequence Delimitation Item); returns where the sequence ends."""
+        while limit is None or pos < limit:
+            if pos + 8 > end:
+                raise ValueError("a sequence of undefined length has no Sequence Delimitation Item")
+            tag, length = tag_at(pos), word.unpack_from(raw, pos + 4)[0]
+            pos += 8
+            if tag == _SEQUENCE_END and limit is None:
+                return pos
+            if tag != _ITEM:
+                raise ValueError(f"({tag >> 16:04X},{tag & 0xFFFF:04X}) where an item was expected at byte {pos - 8}")
+            item_implicit = implicit or not looks_explicit(pos, end)
+            if length == _UNDEFINED:
+                pos = elements(pos, end, item_implicit, depth, True)
+                continue
+            if pos + length > end:
+                raise ValueError(f"an item of {length} bytes runs past the end at byte {pos}")
+            elements(pos, pos + length, item_implicit, depth, False)
+            pos += length
+        return pos
+
+    top_implicit = implicit
+    if len(raw) >= 8 and looks_explicit(0, len(raw)) == implicit:
+        top_implicit = not implicit  # the reader switches too (pydicom's heuristic)
+    elements(0, len(raw), top_implicit, 0, False)
