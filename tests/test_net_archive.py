@@ -67,6 +67,25 @@ def found(archive: Archive, identifier: Dataset, key: str, model: str | None = N
 # --- Archive: the index and the matching rules ------------------------------------------------------
 
 
+def test_entities_of_disagreeing_instances_are_merged(tmp_path):
+    """A study whose instances carry two patient names is one study: the groups SQLite makes
+    per name are merged, its attributes are its first instance's, its counts cover both."""
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    for number, name in enumerate(["Adams^Ann", "Allen^Ann", "Brown^Bob"], start=1):
+        ds.PatientName = name
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1.{number}"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = number
+        ds.save_as(tmp_path / f"{number}.dcm")
+    archive = Archive(tmp_path)
+    (study,) = archive.find(query("STUDY", PatientName="A*", StudyInstanceUID="", NumberOfStudyRelatedInstances=""))
+    assert study.StudyInstanceUID == ds.StudyInstanceUID and study.PatientName == "Adams^Ann"
+    assert study.NumberOfStudyRelatedInstances == 3
+    assert [r.InstanceNumber for r in archive.find(query("IMAGE", StudyInstanceUID=ds.StudyInstanceUID,
+                                                         SeriesInstanceUID=ds.SeriesInstanceUID,
+                                                         PatientName="A*", InstanceNumber=""))] == [1, 2]
+
+
 def test_index(archive, folder):
     assert len(archive) == 5
     assert archive.skipped == 1  # notes.txt

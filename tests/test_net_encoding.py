@@ -9,7 +9,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_file_meta_info
 
-from turbodicom.net.dimse import Message, TextIdentifier, decode_dataset, encode_dataset, part10_header, status_dataset
+from turbodicom.net.dimse import (Message, TextIdentifier, decode_dataset, encode_dataset, encode_identifier, part10_header,
+                                  status_dataset)
 
 IMPLICIT, EXPLICIT, BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -116,3 +117,35 @@ def test_decoded_identifier_equals_pydicoms(syntax: str) -> None:
     assert ours.PatientName == "Émile^Zola" and ours.ReferencedSeriesSequence[0].SeriesInstanceUID == "1.2.3"
     assert ours.original_encoding == theirs.original_encoding == (implicit, True)
     assert ours.original_character_set == theirs.original_character_set
+
+
+def _query() -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.PatientName = "DOE^J*"
+    ds.PatientID = ""
+    ds.StudyDate = "20200101-20201231"
+    ds.ModalitiesInStudy = ["CT", "MR"]
+    ds.StudyInstanceUID = "1.2.3"
+    return ds
+
+
+@pytest.mark.parametrize("syntax", [IMPLICIT, EXPLICIT, BIG])
+def test_query_identifier_encodes_as_pydicom(syntax: str) -> None:
+    ds = _query()
+    assert TextIdentifier.from_dataset(ds) is not None
+    assert encode_identifier(ds, syntax) == encode_dataset(ds, syntax)
+
+
+def test_query_identifier_with_numbers_or_sequences_goes_to_pydicom() -> None:
+    ds = _query()
+    ds.SeriesNumber = 3
+    assert TextIdentifier.from_dataset(ds) is None
+    assert encode_identifier(ds, EXPLICIT) == encode_dataset(ds, EXPLICIT)
+    ds = _query()
+    ds.ReferencedStudySequence = [Dataset()]
+    assert TextIdentifier.from_dataset(ds) is None
+    ds = _query()
+    ds.PatientName = "Müller^*"
+    assert encode_identifier(ds, EXPLICIT) == encode_dataset(ds, EXPLICIT)

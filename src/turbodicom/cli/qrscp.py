@@ -41,7 +41,6 @@ QUERY_RETRIEVE = (
     "1.2.840.10008.5.1.4.1.2.2.3",  # Study Root Get
 )
 NAMES = {"1": "C-FIND", "2": "C-MOVE", "3": "C-GET"}
-SHUTDOWN_WAIT = 10.0  # seconds to let the associations' threads end when stopping
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -223,12 +222,7 @@ def run(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):
                 pass
         finally:
-            server.shutdown()
-            # The associations were aborted; their threads end before the interpreter does
-            # (a thread still inside the network layer then would bring the process down).
-            deadline = time.monotonic() + SHUTDOWN_WAIT
-            while server.active_count() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            server.shutdown()  # waits for the associations' threads
             for signum, old in previous.items():
                 signal.signal(signum, old)
             with archive._lock:  # a store being committed finishes first

@@ -87,6 +87,17 @@ _COUNTS = {"NumberOfPatientRelatedStudies": "StudyInstanceUID", "NumberOfPatient
            "NumberOfStudyRelatedInstances": "SOPInstanceUID", "NumberOfSeriesRelatedInstances": "SOPInstanceUID"}
 _LISTS = {"ModalitiesInStudy": "Modality", "SOPClassesInStudy": "SOPClassUID"}
 _NOT_MATCHED = {"QueryRetrieveLevel", "SpecificCharacterSet", "TimezoneOffsetFromUTC"}
+_BATCH = 500  # rowids per SELECT ... IN (...)
+# The indexes: each matching key with the unique keys after it, so that a query selecting
+# on it finds its entities (GROUP BY on the unique keys, MIN(rowid)) in the index alone.
+_INDEXES = {
+    "PatientName": ("PatientName", "PatientID", "StudyInstanceUID", "SeriesInstanceUID"),
+    "PatientID": ("PatientID", "StudyInstanceUID", "SeriesInstanceUID"),
+    "StudyInstanceUID": ("StudyInstanceUID", "PatientID", "SeriesInstanceUID"),
+    "StudyDate": ("StudyDate", "PatientID", "StudyInstanceUID", "SeriesInstanceUID"),
+    "AccessionNumber": ("AccessionNumber", "PatientID", "StudyInstanceUID"),
+    "SeriesInstanceUID": ("SeriesInstanceUID", "PatientID", "StudyInstanceUID"),
+}
 
 
 class QueryError(ValueError):
@@ -132,8 +143,10 @@ class Archive:
             columns = ", ".join(f'"{name}"' for name in SCANNED if name != "SOPInstanceUID")
             self._db.execute(f'CREATE TABLE IF NOT EXISTS instances ("SOPInstanceUID" TEXT PRIMARY KEY, '
                              f'{columns}, path TEXT NOT NULL UNIQUE)')
-            for name in ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "SeriesInstanceUID"):
-                self._db.execute(f'CREATE INDEX IF NOT EXISTS "instances_{name}" ON instances ("{name}")')
+            for name, indexed in _INDEXES.items():
+                self._db.execute(f'DROP INDEX IF EXISTS "instances_{name}"')  # one column only: replaced
+                self._db.execute(f'CREATE INDEX IF NOT EXISTS "instances_by_{name}" ON instances '
+                                 f'({", ".join(_quoted(list(indexed)))})')
         if self.store is not None:
             os.makedirs(self.store, exist_ok=True)
             self.recovered = self.recover(workers)
@@ -348,39 +361,94 @@ class Archive:
         the unique keys, when given) and its unique keys from the top level down to its own,
         in the order the entities were first indexed.
 
-        SQLite does the work where it can: the unique keys (single value and UID lists) and
+        SQLite does the work where it can. The unique keys (single value and UID lists) and
         the single-valued text keys (single value, and wildcards as GLOB) select the
-        instances, and the entities and their derived attributes (counts, lists of
-        modalities and SOP classes) come from one GROUP BY. Date, time and numeric keys and
-        derived attributes are then matched here, entity by entity."""
+        instances; a GROUP BY on the unique keys of the level and above makes the entities,
+        each represented by its first instance (the indexes hold those keys, so this reads
+        no table rows); the attributes are then read from those instances only, and the
+        derived ones (counts, lists of modalities and SOP classes) are aggregated per
+        entity when asked for. Date, time and numeric keys and derived attributes are
+        matched here, entity by entity."""
         level = self.level_of(identifier, model)
         depth = LEVELS.index(level)
         keys = _query_keys(identifier, depth)
         where, parameters, remaining = _sql_filter(keys)
         path_keys = [UNIQUE_KEYS[lv] for lv in LEVELS[:depth + 1]]
+        matched = _names(remaining)
+        in_sql = [name for name, _vr, _value in keys if name not in matched]
         names = [name for lv in LEVELS[:depth + 1] for name in ATTRIBUTES[lv]
-                 if returned is None or name in returned or name in path_keys or name in _names(remaining)]
-        columns = []
-        for name in names:
-            if name in _COUNTS:
-                columns.append(f'COUNT(DISTINCT "{_COUNTS[name]}")')
-            elif name in _LISTS:
-                columns.append(f'GROUP_CONCAT(DISTINCT "{_LISTS[name]}")')
-            else:
-                columns.append(f'"{name}"')
-        grouping = ", ".join(f'"{k}"' for k in path_keys)
-        sql = (f"SELECT {', '.join(columns)} FROM instances {where} GROUP BY {grouping} "
-               f"ORDER BY MIN(rowid)")
-        with self._lock:
-            found = self._db.execute(sql, parameters).fetchall()
-        for values in found:
-            attributes = {}
-            for name, value in zip(names, values):
-                if name in _LISTS:
-                    value = sorted(v for v in value.split(",") if v) if value else []
-                attributes[name] = _from_sql(value)
+                 if returned is None or name in returned or name in path_keys or name in matched]
+        plain = [name for name in names if name not in _COUNTS and name not in _LISTS]
+        derived = [name for name in names if name in _COUNTS or name in _LISTS]
+        if depth == len(LEVELS) - 1:
+            found = self._instances(plain, derived, where, parameters)
+        else:
+            found = self._grouped(plain, derived, path_keys, where, parameters, in_sql[0] if in_sql else None)
+        for attributes in found:
             if all(_matches(vr, text, attributes.get(name)) for name, vr, text in remaining):
                 yield attributes, [attributes[k] or "" for k in path_keys]
+
+    def _instances(self, plain: list[str], derived: list[str], where: str, parameters: tuple) -> list[dict]:
+        """The attributes of each instance selected by `where` (the entities of the IMAGE
+        level), derived ones counted over the instance itself."""
+        sources = [_COUNTS.get(name) or _LISTS[name] for name in derived]
+        columns = plain + [c for c in dict.fromkeys(sources) if c not in plain]
+        sql = f"SELECT {', '.join(_quoted(columns))} FROM instances {where} ORDER BY rowid"
+        with self._lock:
+            found = self._db.execute(sql, parameters).fetchall()
+        entities = []
+        for values in found:
+            row = dict(zip(columns, values))
+            attributes = {name: _from_sql(row[name]) for name in plain}
+            for name, source in zip(derived, sources):
+                value = row[source]
+                attributes[name] = (0 if value is None else 1) if name in _COUNTS else ([value] if value else [])
+            entities.append(attributes)
+        return entities
+
+    def _grouped(self, plain: list[str], derived: list[str], path_keys: list[str], where: str,
+                 parameters: tuple, leading: str | None) -> list[dict]:
+        """The attributes of each entity (grouped by `path_keys`) of the instances selected
+        by `where`: those of its first instance, and the `derived` ones over all of its
+        instances.
+
+        `leading`, a key `where` selects on, leads the GROUP BY: the rows then come grouped
+        in the order of its index (its column, then the unique keys), and SQLite sorts
+        nothing. It is one value per entity; where the data disagree (one study under two
+        patient names), the groups of an entity are merged here."""
+        grouping = ", ".join(_quoted(([leading] if leading else []) + [k for k in path_keys if k != leading]))
+        columns = ", ".join(["rowid", *_quoted(plain)])
+        aggregates = [f'COUNT(DISTINCT "{_COUNTS[n]}")' if n in _COUNTS else f'GROUP_CONCAT(DISTINCT "{_LISTS[n]}")'
+                      for n in derived]
+        per_entity = (f"SELECT {', '.join(aggregates)} FROM instances WHERE "
+                      + " AND ".join(f'"{k}" = ?' for k in path_keys))
+        entities = []
+        with self._lock:
+            first_of: dict[tuple, int] = {}
+            sql = f"SELECT MIN(rowid), {', '.join(_quoted(path_keys))} FROM instances {where} GROUP BY {grouping}"
+            for rowid, *entity in self._db.execute(sql, parameters):
+                key = tuple(entity)
+                if rowid < first_of.get(key, rowid + 1):
+                    first_of[key] = rowid
+            firsts = sorted(first_of.values())
+            rows: dict[int, tuple] = {}
+            for start in range(0, len(firsts), _BATCH):
+                batch = firsts[start:start + _BATCH]
+                sql = f"SELECT {columns} FROM instances WHERE rowid IN ({', '.join('?' for _ in batch)})"
+                for rowid, *values in self._db.execute(sql, batch):
+                    rows[rowid] = values
+            for first in firsts:
+                values = rows[first]
+                attributes = {name: _from_sql(value) for name, value in zip(plain, values)}
+                if derived:
+                    raw = dict(zip(plain, values))
+                    totals = self._db.execute(per_entity, [raw[k] for k in path_keys]).fetchone()
+                    for name, value in zip(derived, totals):
+                        if name in _LISTS:
+                            value = sorted(v for v in value.split(",") if v) if value else []
+                        attributes[name] = value
+                entities.append(attributes)
+        return entities
 
     def find(self, identifier: Dataset, model: str | None = None) -> Iterator[Dataset]:
         """The C-FIND responses to `identifier`: one data set per matching patient, study,
@@ -603,6 +671,10 @@ def _query_keys(identifier: Dataset, depth: int) -> list[tuple[str, str, str]]:
         if value not in ("", "*"):
             keys.append((name, element.VR, value))
     return keys
+
+
+def _quoted(names: list[str]) -> list[str]:
+    return [f'"{name}"' for name in names]
 
 
 def _names(keys: list[tuple[str, str, str]]) -> set[str]:

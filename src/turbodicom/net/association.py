@@ -15,7 +15,6 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
@@ -40,6 +39,7 @@ from turbodicom.net.dimse import (
     Message,
     encode_dataset,
     status_dataset,
+    status_only,
 )
 from turbodicom.net.pdu import RejectReason, ServiceUser, abort_reason_text, reject_reason_text
 from turbodicom.net.qr import QueryRetrieveMixin
@@ -145,6 +145,7 @@ class Association(QueryRetrieveMixin):
         self._message_id = 0
         self.name = f"Association-{id(self):x}"
         self._supported_contexts: list[PresentationContext] = []  # acceptor: what the AE supports
+        self._supported_by_uid: dict | None = None  # acceptor: the same by abstract syntax (from the server)
         self._scu_contexts: tuple | None = None  # _c_store_file's view of accepted_contexts
 
     # --- the state machine ----------------------------------------------------------
@@ -402,7 +403,9 @@ class Association(QueryRetrieveMixin):
 
     def _negotiate(self, request: dict) -> list[tuple[int, int, str]]:
         """Each requested context's result, as (id, result, transfer syntax)."""
-        supported = {str(c.abstract_syntax): c for c in self._supported_contexts}
+        supported = self._supported_by_uid
+        if supported is None:
+            supported = {str(c.abstract_syntax): c for c in self._supported_contexts}
         asked_roles = {uid: (scu, scp) for uid, scu, scp in request["user"].get("roles", [])}
         answers = []
         for context_id, abstract, syntaxes in request["contexts"]:
@@ -439,8 +442,10 @@ class Association(QueryRetrieveMixin):
     def _send_accept(self, request: dict) -> None:
         answers = self._negotiate(request)
         roles = []
+        supported = self._supported_by_uid
         for uid, scu, scp in request["user"].get("roles", []):
-            mine = next((c for c in self._supported_contexts if str(c.abstract_syntax) == uid), None)
+            mine = (supported.get(uid) if supported is not None
+                    else next((c for c in self._supported_contexts if str(c.abstract_syntax) == uid), None))
             if mine is not None and (mine.scu_role is not None or mine.scp_role is not None):
                 roles.append((uid, bool(scu and mine.scu_role), bool(scp and mine.scp_role)))
         self.acceptor.maximum_length = int(self.ae.maximum_pdu_size or 0)
@@ -798,9 +803,7 @@ class Association(QueryRetrieveMixin):
                          msg_id)
             return True, Dataset()
         if plain:
-            ds = Dataset()
-            ds.add(DataElement(0x00000900, "US", status))
-            return True, ds
+            return True, status_only(status)
         return True, status_dataset(Message.decode(command))
 
     def _file_prefetch(self) -> Any:

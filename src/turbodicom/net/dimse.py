@@ -10,6 +10,8 @@ from typing import Any
 from pydicom.charset import default_encoding
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.valuerep import PersonName
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
@@ -17,7 +19,8 @@ from pydicom.uid import UID
 from turbodicom import _core
 from turbodicom.reader import _new_dataset, read_dataset_bytes
 
-__all__ = ["Message", "TextIdentifier", "decode_dataset", "encode_dataset", "part10_header", "status_dataset"]
+__all__ = ["Message", "TextIdentifier", "decode_dataset", "encode_dataset", "encode_identifier", "part10_header",
+           "status_dataset", "status_only"]
 
 # Command Field values (PS3.7 E.1).
 C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
@@ -144,6 +147,11 @@ def status_dataset(response: Message) -> Dataset:
     return _new_dataset(Dataset, elements, default_encoding)
 
 
+def status_only(status: int) -> Dataset:
+    """The status data set of a response that holds no other status element."""
+    return _new_dataset(Dataset, {_STATUS_TAG: _raw_element(_STATUS_TAG, "US", status)}, default_encoding)
+
+
 def _raw_element(tag: Any, vr: str, value: Any) -> RawDataElement:
     if isinstance(value, str):  # text decoded with U+FFFD for what was not ASCII: kept as "?"
         value = value.encode("ascii", "replace")
@@ -173,6 +181,14 @@ def decode_dataset(raw: bytes, transfer_syntax: str) -> Dataset:
     if deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
     return read_dataset_bytes(raw, implicit, little)
+
+
+def encode_identifier(ds: Dataset, transfer_syntax: str) -> bytes:
+    """A query's identifier written in `transfer_syntax`: as :func:`encode_dataset`, without
+    pydicom's writer when it holds only text (a C-FIND, C-MOVE or C-GET request's usually does)."""
+    text = TextIdentifier.from_dataset(ds)
+    raw = text.encode(transfer_syntax) if text is not None else None
+    return raw if raw is not None else encode_dataset(ds, transfer_syntax)
 
 
 def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
@@ -212,6 +228,24 @@ class TextIdentifier:
 
     def __init__(self, elements: list[tuple[int, str, Any]]) -> None:
         self.elements = elements
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset) -> "TextIdentifier | None":
+        """`ds` as a TextIdentifier when it is one: every element of a text VR with text (or
+        nothing) as its value; else None."""
+        elements = []
+        for element in ds:
+            vr, value = element.VR, element.value
+            if vr not in _TEXT_VRS:
+                return None
+            if value is None or type(value) is str or isinstance(value, (str, PersonName)):
+                elements.append((int(element.tag), vr, None if value is None else str(value)))
+            elif isinstance(value, (list, tuple, MultiValue)) and all(
+                    isinstance(v, (str, PersonName)) for v in value):
+                elements.append((int(element.tag), vr, [str(v) for v in value]))
+            else:
+                return None  # numbers keep pydicom's formatting
+        return cls(elements)
 
     def to_dataset(self) -> Dataset:
         ds = Dataset()

@@ -32,6 +32,7 @@ from turbodicom.net.dimse import (
     TextIdentifier,
     decode_dataset,
     encode_dataset,
+    encode_identifier,
     status_dataset,
 )
 
@@ -132,7 +133,7 @@ class QueryRetrieveMixin:
                           CommandDataSetType=0x0001, **elements)
         with self._lock:
             try:
-                self._send(context.context_id, request, encode_dataset(dataset, syntax))
+                self._send(context.context_id, request, encode_identifier(dataset, syntax))
             except _core.NetError as exc:
                 LOGGER.error("%s failed: %s", request.name, exc)
                 self.abort()

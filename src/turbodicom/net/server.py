@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from turbodicom import _core
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger("turbodicom.net")
 
 POLL_SECONDS = 0.2  # how often the accept loop checks for shutdown
+SHUTDOWN_WAIT = 10.0  # seconds shutdown() waits for the aborted associations' threads
 
 
 class AssociationServer:
@@ -36,6 +38,7 @@ class AssociationServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._associations: list[Association] = []
+        self._threads: set[threading.Thread] = set()
 
     # --- handlers (as pynetdicom's server offers them) -------------------------------------
 
@@ -56,6 +59,14 @@ class AssociationServer:
     def active_count(self) -> int:
         with self._lock:
             return len(self._associations)
+
+    def _supported_by_uid(self) -> dict:
+        """The supported contexts by abstract syntax (built again when the list changes)."""
+        key = (id(self.contexts), len(self.contexts))
+        cached = getattr(self, "_by_uid", None)
+        if cached is None or cached[0] != key:
+            cached = self._by_uid = (key, {str(c.abstract_syntax): c for c in self.contexts})
+        return cached[1]
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -78,10 +89,12 @@ class AssociationServer:
             fd = accepted
             assoc = Association(self.ae, "acceptor", self._handlers)
             assoc._supported_contexts = self.contexts
-            with self._lock:
-                self._associations.append(assoc)
+            assoc._supported_by_uid = self._supported_by_uid()
             thread = threading.Thread(target=self._serve_one, args=(assoc, fd),
                                       name=assoc.name, daemon=True)
+            with self._lock:
+                self._associations.append(assoc)
+                self._threads.add(thread)
             thread.start()
 
     def _serve_one(self, assoc: Association, fd: int) -> None:
@@ -93,14 +106,23 @@ class AssociationServer:
             with self._lock:
                 if assoc in self._associations:
                     self._associations.remove(assoc)
+                self._threads.discard(threading.current_thread())
 
     def shutdown(self) -> None:
-        """Stop accepting, abort the associations still open, and close the socket."""
+        """Stop accepting, abort the associations still open, close the socket, and wait
+        (up to SHUTDOWN_WAIT seconds) for their threads to end: a thread still inside the
+        network layer when the interpreter exits would bring the process down."""
         self._stop.set()
         self._listener.close()
         for assoc in self.active_associations:
             assoc.abort()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        current = threading.current_thread()
+        if self._thread is not None and self._thread is not current:
             self._thread.join(timeout=5)
+        with self._lock:
+            threads = [t for t in self._threads if t is not current]
+        deadline = time.monotonic() + SHUTDOWN_WAIT
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     server_close = shutdown
