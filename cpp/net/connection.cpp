@@ -39,7 +39,10 @@ constexpr std::uint32_t default_peer_max = 1 << 20;  // when the peer says 0 (no
 constexpr std::size_t upfront_body = 1 << 20;         // larger bodies grow as their bytes arrive
 constexpr int batch_pdus = 64;                        // PDUs per sendmsg
 constexpr std::size_t batch_bytes = 8 << 20;          // bytes per sendmsg (soft)
-constexpr std::size_t file_chunk = 4 << 20;           // send_message_from_file's read size
+// send_message_from_file's read size: about one 128 KiB PDU at a time, so that the first
+// PDU is on its way while the rest is read (the peer starts receiving and writing sooner;
+// with the whole file read first, 500 CT slices went over loopback about 12% slower).
+constexpr std::size_t file_chunk = 128 << 10;
 constexpr std::uint64_t dataset_reserve = 4 << 20;    // first capacity of an in-memory data set
 
 constexpr double no_deadline = std::numeric_limits<double>::infinity();
