@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <string>
+
+#include "core/test_support.hpp"
 
 namespace turbodicom::core {
 namespace expected {
@@ -22,12 +25,11 @@ using turbodicom::core::dictionary_lookup;
 using turbodicom::core::dictionary_vr;
 namespace expected = turbodicom::core::expected;
 
-int failures = 0;
-
 void fail(const char* what, std::uint32_t tag, const char* detail) {
-    ++failures;
-    std::printf("FAIL (%04X,%04X) %s: %s\n", static_cast<unsigned>(tag >> 16),
-                static_cast<unsigned>(tag & 0xFFFFu), what, detail);
+    char tag_text[16];
+    std::snprintf(tag_text, sizeof tag_text, "(%04X,%04X)", static_cast<unsigned>(tag >> 16),
+                  static_cast<unsigned>(tag & 0xFFFFu));
+    turbodicom::test::fail(std::string(tag_text) + " " + what + ": " + detail);
 }
 
 constexpr std::uint16_t vr2(const char* vr) {
@@ -173,11 +175,7 @@ int main() {
     check_known_entries();
     check_tables();
     check_round_trip();
-    if (failures != 0) {
-        std::printf("dictionary_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("dictionary_test: all passed (%zu exact, %zu repeater entries)\n",
-                std::size(expected::kExactEntries), std::size(expected::kRepeaterEntries));
-    return 0;
+    std::printf("dictionary_test: %zu exact, %zu repeater entries\n", std::size(expected::kExactEntries),
+                std::size(expected::kRepeaterEntries));
+    return turbodicom::test::exit_code("dictionary_test");
 }

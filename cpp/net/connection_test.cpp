@@ -24,9 +24,9 @@
 #include <new>
 #include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
+#include "core/test_support.hpp"
 #include "net/dimse.hpp"
 #include "net/net_error.hpp"
 #include "net/pdu.hpp"
@@ -75,57 +75,13 @@ namespace fs = std::filesystem;
 using bytes = std::vector<std::uint8_t>;
 using net::net_errc;
 
-// ---------------------------------------------------------------------------
-// Reporting
-
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-template <class T>
-std::string show(const T& v) {
-    if constexpr (std::is_same_v<T, bool>) {
-        return v ? "true" : "false";
-    } else if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
-        return std::to_string(static_cast<long long>(v));
-    } else if constexpr (std::is_same_v<T, bytes>) {
-        return "<" + std::to_string(v.size()) + " bytes>";
-    } else {
-        return std::string(v);
-    }
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                                   \
-    do {                                                                                                 \
-        const auto va_ = (a);                                                                            \
-        const auto vb_ = (b);                                                                            \
-        if (!(va_ == vb_)) {                                                                             \
-            fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b " (" +           \
-                 show(va_) + " vs " + show(vb_) + ")");                                                  \
-        }                                                                                                \
-    } while (0)
+using turbodicom::test::current_test;
+using turbodicom::test::fail;
 
 // Runs f expecting net_error(code); returns the seconds it took.
 double expect_error(const std::function<void()>& f, net_errc code, const std::string& what) {
     const auto start = std::chrono::steady_clock::now();
-    try {
-        f();
-        fail(what + ": no exception");
-    } catch (const net::net_error& e) {
-        if (e.code() != code) fail(what + ": wrong code: " + e.what());
-    } catch (const std::exception& e) {
-        fail(what + ": wrong exception: " + e.what());
-    }
+    turbodicom::test::expect_error<net::net_error>(f, code, what);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -762,25 +718,11 @@ void test_throughput() {
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {
+    turbodicom::test::run({
         test_pdu_round_trip, test_fragmentation,   test_messages,  test_several_messages_in_one_pdu,
         test_dataset_to_file, test_send_from_file, test_peer_stops_or_closes, test_limits,
         test_protocol_errors, test_other_pdu,      test_close_from_another_thread, test_listener,
         test_throughput,
-    };
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("connection_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("connection_test: all passed\n");
-    return 0;
+    });
+    return turbodicom::test::exit_code("connection_test");
 }

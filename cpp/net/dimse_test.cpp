@@ -7,14 +7,11 @@
 #include "net/dimse.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <exception>
-#include <functional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
+#include "core/test_support.hpp"
 #include "net/net_error.hpp"
 
 namespace {
@@ -22,52 +19,9 @@ namespace {
 namespace net = turbodicom::net;
 namespace dimse = turbodicom::net::dimse;
 using bytes = std::vector<std::uint8_t>;
-
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
-template <class T>
-std::string show(const T& v) {
-    if constexpr (std::is_same_v<T, bool>) {
-        return v ? "true" : "false";
-    } else if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%llu (0x%llX)", static_cast<unsigned long long>(v),
-                      static_cast<unsigned long long>(v));
-        return buf;
-    } else if constexpr (std::is_same_v<T, bytes>) {
-        std::string s;
-        char buf[4];
-        for (std::uint8_t b : v) {
-            std::snprintf(buf, sizeof buf, "%02x", b);
-            s += buf;
-        }
-        return s;
-    } else {
-        return std::string(v);
-    }
-}
-
-#define CHECK_EQ(a, b)                                                                                   \
-    do {                                                                                                 \
-        const auto va_ = (a);                                                                            \
-        const auto vb_ = (b);                                                                            \
-        if (!(va_ == vb_)) {                                                                             \
-            fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b " (" +           \
-                 show(va_) + " vs " + show(vb_) + ")");                                                  \
-        }                                                                                                \
-    } while (0)
+using net::net_error;
+using turbodicom::test::current_test;
+using turbodicom::test::expect_error;
 
 bytes from_hex(const char* hex) {
     bytes out;
@@ -76,18 +30,6 @@ bytes from_hex(const char* hex) {
         out.push_back(std::uint8_t(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
     }
     return out;
-}
-
-// Expects net_error(code) from f; reports anything else.
-void expect_error(const std::function<void()>& f, net::net_errc code, const std::string& what) {
-    try {
-        f();
-        fail(what + ": no exception");
-    } catch (const net::net_error& e) {
-        if (e.code() != code) fail(what + ": wrong code: " + e.what());
-    } catch (const std::exception& e) {
-        fail(what + ": wrong exception: " + e.what());
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -249,8 +191,8 @@ void test_truncations() {
             // A copy of exactly n bytes, so that the sanitizers see any read past the end.
             const bytes cut(whole.begin(), whole.begin() + std::ptrdiff_t(n));
             const std::uint8_t* p = cut.empty() ? nullptr : cut.data();
-            expect_error([&] { dimse::decode(p, n); }, net::net_errc::bad_pdu,
-                         "truncated to " + std::to_string(n) + " of " + std::to_string(whole.size()));
+            expect_error<net_error>([&] { dimse::decode(p, n); }, net::net_errc::bad_pdu,
+                                    "truncated to " + std::to_string(n) + " of " + std::to_string(whole.size()));
         }
     }
 }
@@ -261,22 +203,22 @@ void test_malformed() {
     // A tag outside group 0000.
     bytes b = good;
     b[12] = 0x08;
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "group 0008");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "group 0008");
     // A length running past the end, and a huge one.
     b = good;
     b[12 + 4] = 0x13;
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "length past the end");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "length past the end");
     b = good;
     b[12 + 7] = 0xFF;
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "length 0xFF000012");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "length 0xFF000012");
     // No Command Field, or one that is not 2 bytes.
     dimse::command_set c;
     c.set_us(dimse::message_id, 1);
     b = dimse::encode(c);
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "no command field");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "no command field");
     c.set_ul(dimse::command_field_tag, 0x30);
     b = dimse::encode(c);
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "4-byte command field");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "4-byte command field");
     // Limits: a value over 64 KiB, more than 256 elements.
     c = dimse::command_set();
     c.set_us(dimse::command_field_tag, dimse::command_field::c_echo_rq);
@@ -285,7 +227,7 @@ void test_malformed() {
     CHECK_EQ(dimse::decode(b.data(), b.size()).find(dimse::error_comment)->value.size(), std::size_t(64 * 1024));
     c.set_bytes(dimse::error_comment, bytes(64 * 1024 + 2, 'x'));
     b = dimse::encode(c);
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "value over 64 KiB");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "value over 64 KiB");
     c = dimse::command_set();
     c.set_us(dimse::command_field_tag, dimse::command_field::c_echo_rq);
     for (std::uint32_t i = 0; i < 255; ++i) c.set_us(0x4000 + i, 0);
@@ -293,31 +235,17 @@ void test_malformed() {
     CHECK_EQ(dimse::decode(b.data(), b.size()).elements.size(), std::size_t(256));
     c.set_us(0x5000, 0);
     b = dimse::encode(c);
-    expect_error([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "257 elements");
+    expect_error<net_error>([&] { dimse::decode(b.data(), b.size()); }, net::net_errc::bad_pdu, "257 elements");
     // Empty input.
-    expect_error([&] { dimse::decode(nullptr, 0); }, net::net_errc::bad_pdu, "empty");
+    expect_error<net_error>([&] { dimse::decode(nullptr, 0); }, net::net_errc::bad_pdu, "empty");
 }
 
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {
+    turbodicom::test::run({
         test_encode_matches_pynetdicom, test_encode_matches_dcmtk, test_decode, test_padding, test_truncations,
         test_malformed,
-    };
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("dimse_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("dimse_test: all passed\n");
-    return 0;
+    });
+    return turbodicom::test::exit_code("dimse_test");
 }

@@ -6,24 +6,15 @@
 #include "net/part10_meta.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
+
+#include "core/test_support.hpp"
 
 namespace {
 
 namespace net = turbodicom::net;
 using bytes = std::vector<std::uint8_t>;
-
-int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            ++failures;                                                          \
-            std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-        }                                                                        \
-    } while (0)
 
 void short_element(bytes& out, std::uint16_t element, const char* vr, const std::string& value) {
     out.insert(out.end(), {0x02, 0x00, std::uint8_t(element), std::uint8_t(element >> 8), std::uint8_t(vr[0]),
@@ -128,6 +119,5 @@ int main() {
     test_every_truncation_is_refused();
     test_unusable_inputs();
     test_long_vr_and_padding();
-    if (failures) std::printf("%d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    return turbodicom::test::exit_code("part10_meta_test");
 }

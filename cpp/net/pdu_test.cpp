@@ -8,7 +8,6 @@
 #include "net/pdu.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/test_support.hpp"
 #include "net/net_error.hpp"
 
 // ---------------------------------------------------------------------------
@@ -46,26 +46,17 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-            ++failures;                                                             \
-        }                                                                           \
-    } while (0)
+using turbodicom::test::fail;
 
 // Runs `f`, which must throw net_error with `code` (and `offset` unless it is -1).
 void expect_error(int line, net_errc code, long long offset, const std::function<void()>& f) {
+    const std::string where = "line " + std::to_string(line) + ": ";
     try {
         f();
-        std::printf("FAIL line %d: no error, expected %s\n", line, net_errc_name(code));
-        ++failures;
+        fail(where + "no error, expected " + net_errc_name(code));
     } catch (const net_error& e) {
         if (e.code() != code || (offset >= 0 && e.offset() != std::uint64_t(offset))) {
-            std::printf("FAIL line %d: expected %s at %lld, got: %s\n", line, net_errc_name(code), offset, e.what());
-            ++failures;
+            fail(where + "expected " + net_errc_name(code) + " at " + std::to_string(offset) + ", got: " + e.what());
         }
     }
 }
@@ -77,8 +68,8 @@ bytes str(const std::string& s) { return bytes(s.begin(), s.end()); }
 bytes body_of(const bytes& pdu, pdu_type type) {
     const pdu_header h = read_header(pdu.data());
     if (h.type != std::uint8_t(type) || h.length != pdu.size() - pdu_header_size) {
-        std::printf("FAIL: PDU header type %u length %u for %zu bytes\n", h.type, h.length, pdu.size());
-        ++failures;
+        fail("PDU header type " + std::to_string(h.type) + " length " + std::to_string(h.length) + " for " +
+             std::to_string(pdu.size()) + " bytes");
     }
     return bytes(pdu.begin() + pdu_header_size, pdu.end());
 }
@@ -95,9 +86,8 @@ associate_ac ac_of(const bytes& pdu) {
 void dump_difference(const char* what, const bytes& got, const bytes& want) {
     std::size_t i = 0;
     while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-    std::printf("FAIL %s: %zu bytes vs %zu expected, first difference at byte %zu\n", what, got.size(),
-                want.size(), i);
-    ++failures;
+    fail(std::string(what) + ": " + std::to_string(got.size()) + " bytes vs " + std::to_string(want.size()) +
+         " expected, first difference at byte " + std::to_string(i));
 }
 #define CHECK_BYTES(got, want) \
     do { if ((got) != (want)) dump_difference(#got, (got), (want)); } while (0)
@@ -869,16 +859,14 @@ bool decode_and_round_trip(pdu_type type, const bytes& b, int line) {
             case pdu_type::associate_rq: {
                 const associate_rq rq = decode_associate_rq(b.data(), b.size());
                 if (is_valid_ae_title(rq.called_ae) && is_valid_ae_title(rq.calling_ae) && rq_of(encode(rq)) != rq) {
-                    std::printf("FAIL line %d: A-ASSOCIATE-RQ does not round trip\n", line);
-                    ++failures;
+                    fail("line " + std::to_string(line) + ": A-ASSOCIATE-RQ does not round trip");
                 }
                 return true;
             }
             case pdu_type::associate_ac: {
                 const associate_ac ac = decode_associate_ac(b.data(), b.size());
                 if (is_valid_ae_title(ac.called_ae) && is_valid_ae_title(ac.calling_ae) && ac_of(encode(ac)) != ac) {
-                    std::printf("FAIL line %d: A-ASSOCIATE-AC does not round trip\n", line);
-                    ++failures;
+                    fail("line " + std::to_string(line) + ": A-ASSOCIATE-AC does not round trip");
                 }
                 return true;
             }
@@ -886,8 +874,7 @@ bool decode_and_round_trip(pdu_type type, const bytes& b, int line) {
                 const std::vector<pdv> v = decode_p_data(b.data(), b.size());
                 const bytes again = encode_p_data(v);
                 if (decode_p_data(again.data() + 6, again.size() - 6) != v) {
-                    std::printf("FAIL line %d: P-DATA-TF does not round trip\n", line);
-                    ++failures;
+                    fail("line " + std::to_string(line) + ": P-DATA-TF does not round trip");
                 }
                 return true;
             }
@@ -920,8 +907,7 @@ void test_truncations_and_bit_flips() {
             const bytes cut(body.begin(), body.begin() + std::ptrdiff_t(n));
             const bool decoded = decode_and_round_trip(s.type, cut, __LINE__);
             if (decoded && s.type != pdu_type::p_data_tf) {
-                std::printf("FAIL: %zu-byte truncation of a %zu-byte body decoded\n", n, body.size());
-                ++failures;
+                fail(std::to_string(n) + "-byte truncation of a " + std::to_string(body.size()) + "-byte body decoded");
             }
         }
         // Every single bit flip throws or decodes to something that round trips; the
@@ -942,9 +928,8 @@ void test_truncations_and_bit_flips() {
             }
             tracking = false;
             if (largest_allocation > 16 * flipped.size() + 256) {
-                std::printf("FAIL: bit flip %zu allocated %zu bytes for a %zu-byte body\n", i, largest_allocation,
-                            flipped.size());
-                ++failures;
+                fail("bit flip " + std::to_string(i) + " allocated " + std::to_string(largest_allocation) +
+                     " bytes for a " + std::to_string(flipped.size()) + "-byte body");
             }
             decoded += decode_and_round_trip(s.type, flipped, __LINE__);
         }
@@ -997,10 +982,5 @@ int main() {
     test_encoding_errors();
     test_truncations_and_bit_flips();
     test_hostile_lengths();
-    if (failures) {
-        std::printf("%d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("pdu_test: all passed\n");
-    return 0;
+    return turbodicom::test::exit_code("pdu_test");
 }

@@ -7,46 +7,27 @@
 #include "net/state_machine.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
-#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/test_support.hpp"
+
 using namespace turbodicom::net;
+
+// States and actions by name in CHECK_EQ messages.
+namespace turbodicom::test {
+inline std::string printable(ul_state s) { return ul_state_name(s); }
+inline std::string printable(ul_action a) { return ul_action_name(a); }
+}  // namespace turbodicom::test
 
 namespace {
 
-int failures = 0;
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL %s\n", what.c_str());
-}
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                          \
-    do {                                                                                        \
-        const auto& va_ = (a);                                                                  \
-        const auto& vb_ = (b);                                                                  \
-        if (!(va_ == vb_))                                                                      \
-            fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b " (" + \
-                 to_text(va_) + " vs " + to_text(vb_) + ")");                                   \
-    } while (0)
-
-std::string to_text(const std::string& s) { return "\"" + s + "\""; }
-std::string to_text(ul_state s) { return ul_state_name(s); }
-std::string to_text(ul_action a) { return ul_action_name(a); }
-std::string to_text(int n) { return std::to_string(n); }
-std::string to_text(std::size_t n) { return std::to_string(n); }
+using turbodicom::test::fail;
 
 ul_state sta(int n) { return static_cast<ul_state>(n); }
 ul_event evt(int n) { return static_cast<ul_event>(n); }
@@ -495,7 +476,7 @@ void test_blank_cells() {
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {
+    turbodicom::test::run({
         test_table_cell_by_cell,
         test_default_condition,
         test_actions_have_fixed_next_states,
@@ -509,20 +490,6 @@ int main() {
         test_artim_expiry,
         test_unexpected_pdus_in_sta6,
         test_blank_cells,
-    };
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("state_machine_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("state_machine_test: all passed\n");
-    return 0;
+    });
+    return turbodicom::test::exit_code("state_machine_test");
 }

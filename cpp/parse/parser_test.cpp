@@ -16,15 +16,14 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <new>
 #include <random>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "core/dictionary.hpp"
 #include "core/error.hpp"
+#include "core/test_support.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define PARSER_TEST_ASAN 1
@@ -91,12 +90,12 @@ using parse::undefined_length;
 using parse::value_kind;
 using parse::vr_code;
 using bytes = std::vector<std::uint8_t>;
+using turbodicom::test::current_test;
+using turbodicom::test::expect_error;
+using turbodicom::test::fail;
 
 // ---------------------------------------------------------------------------
 // Reporting
-
-int failures = 0;
-const char* current_test = "";
 
 // What is being parsed, printed if the process dies (a crash or a sanitizer report).
 char current_case[512] = "";
@@ -121,43 +120,6 @@ void on_fatal_signal(int sig) {
 }
 #endif
 
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                                   \
-    do {                                                                                                 \
-        const auto va_ = (a);                                                                            \
-        const auto vb_ = (b);                                                                            \
-        if (!(va_ == vb_)) {                                                                             \
-            fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b " (" +           \
-                 show(va_) + " vs " + show(vb_) + ")");                                                  \
-        }                                                                                                \
-    } while (0)
-
-template <class T>
-std::string show(const T& v) {
-    if constexpr (std::is_enum_v<T>) {
-        return std::to_string(static_cast<long long>(v));
-    } else if constexpr (std::is_same_v<T, bool>) {
-        return v ? "true" : "false";
-    } else if constexpr (std::is_integral_v<T>) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%llu (0x%llX)", static_cast<unsigned long long>(v),
-                      static_cast<unsigned long long>(v));
-        return buf;
-    } else {
-        return std::string(v);
-    }
-}
-
 std::string show_vr(std::uint16_t vr) {
     std::string s;
     s += static_cast<char>(vr >> 8);
@@ -169,21 +131,6 @@ std::string hex(std::uint64_t v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "0x%llX", static_cast<unsigned long long>(v));
     return buf;
-}
-
-// Runs f, which must raise core::error with `code`.
-template <class F>
-void expect_error(const std::string& what, errc code, F&& f) {
-    try {
-        f();
-        fail(what + ": no error raised, expected " + core::errc_name(code));
-    } catch (const core::error& e) {
-        if (e.code() != code) fail(what + ": raised \"" + e.what() + "\", expected " + core::errc_name(code));
-    } catch (const std::exception& e) {
-        fail(what + ": unexpected exception " + e.what());
-    } catch (...) {
-        fail(what + ": unexpected exception of unknown type (not core::error)");
-    }
 }
 
 // Runs f, which must either return or raise core::error; returns true if it returned.
@@ -500,8 +447,8 @@ void test_implicit_little() {
 
     // ...or an error in strict mode.
     opt.raise_on_vr_mismatch = true;
-    expect_error("strict VR mismatch", errc::vr_mismatch,
-                 [&] { parse::read_dataset(w.b.data(), w.size(), false, true, opt, nullptr); });
+    expect_error<core::error>([&] { parse::read_dataset(w.b.data(), w.size(), false, true, opt, nullptr); },
+                              errc::vr_mismatch, "strict VR mismatch");
 }
 
 void test_explicit_big() {
@@ -681,7 +628,7 @@ void test_not_dicom_and_force() {
     current_test = "missing DICM and force";
     const part10 p = make_file("1.2.840.10008.1.2.1", false, true, false);  // no preamble
     read_options opt;
-    expect_error("no preamble", errc::not_dicom, [&] { parse::read_file(p.b.data(), p.b.size(), opt); });
+    expect_error<core::error>([&] { parse::read_file(p.b.data(), p.b.size(), opt); }, errc::not_dicom, "no preamble");
     bytes wrong(200, 0);
     std::memcpy(wrong.data() + 128, "DICN", 4);
     try {
@@ -692,8 +639,8 @@ void test_not_dicom_and_force() {
         CHECK_EQ(e.offset(), std::uint64_t{128});
     }
     const bytes tiny = {'D', 'I', 'C', 'M'};
-    expect_error("4 bytes", errc::not_dicom, [&] { parse::read_file(tiny.data(), tiny.size(), opt); });
-    expect_error("empty", errc::not_dicom, [&] { parse::read_file(tiny.data(), 0, opt); });
+    expect_error<core::error>([&] { parse::read_file(tiny.data(), tiny.size(), opt); }, errc::not_dicom, "4 bytes");
+    expect_error<core::error>([&] { parse::read_file(tiny.data(), 0, opt); }, errc::not_dicom, "empty");
 
     opt.force = true;
     // Forced: the meta group is read where the file starts.
@@ -822,9 +769,9 @@ void test_unknown_charset_vr() {
     item.patch_u32(at + 4, static_cast<std::uint32_t>(item.size() - 8));
 
     // The value of a defined-length sequence, read lazily.
-    expect_error("read_sequence_value", errc::unknown_vr, [&] {
+    expect_error<core::error>([&] {
         parse::read_sequence_value(item.b.data(), item.size(), false, true, 0, read_options{});
-    });
+    }, errc::unknown_vr, "read_sequence_value");
 
     // The same item inside a defined-length sequence of a file, read lazily as
     // the bindings do: again core::error, never another exception.
@@ -848,9 +795,9 @@ void test_unknown_charset_vr() {
     writer top(false, true);
     top.put(0x00080005u, "QQ", "AB");
     top.put(0x00100010u, "PN", "Doe^John");
-    expect_error("read_dataset", errc::unknown_vr, [&] {
+    expect_error<core::error>([&] {
         parse::read_dataset(top.b.data(), top.size(), false, true, read_options{}, nullptr);
-    });
+    }, errc::unknown_vr, "read_dataset");
 }
 
 void test_implicit_sequences() {
@@ -955,15 +902,16 @@ void test_depth_limit() {
     }
     for (std::size_t depth : {std::size_t{201}, std::size_t{300}}) {
         const bytes deep = nested(depth);
-        expect_error(std::to_string(depth) + " deep", errc::depth_exceeded,
-                     [&] { parse::read_dataset(deep.data(), deep.size(), false, true, read_options{}, nullptr); });
+        expect_error<core::error>(
+            [&] { parse::read_dataset(deep.data(), deep.size(), false, true, read_options{}, nullptr); },
+            errc::depth_exceeded, std::to_string(depth) + " deep");
     }
     // The limit is an option.
     read_options opt;
     opt.lim.max_depth = 10;
     const bytes eleven = nested(11);
-    expect_error("11 deep, limit 10", errc::depth_exceeded,
-                 [&] { parse::read_dataset(eleven.data(), eleven.size(), false, true, opt, nullptr); });
+    expect_error<core::error>([&] { parse::read_dataset(eleven.data(), eleven.size(), false, true, opt, nullptr); },
+                              errc::depth_exceeded, "11 deep, limit 10");
 }
 
 void test_encapsulated_pixel_data() {
@@ -1412,26 +1360,12 @@ int main() {
 #else
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, on_fatal_signal);
 #endif
-    const std::function<void()> tests[] = {
+    turbodicom::test::run({
         test_explicit_little, test_implicit_little,   test_explicit_big,   test_meta_and_transfer_syntax,
         test_not_dicom_and_force, test_sequences,     test_implicit_sequences, test_unknown_charset_vr,
         test_depth_limit,
         test_encapsulated_pixel_data, test_value_past_end, test_huge_lengths, test_truncation,
         test_corpus,
-    };
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("parser_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("parser_test: all passed\n");
-    return 0;
+    });
+    return turbodicom::test::exit_code("parser_test");
 }

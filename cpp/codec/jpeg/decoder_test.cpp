@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "codec/common/codec_error.hpp"
+#include "core/test_support.hpp"
 
 namespace {
 
@@ -25,6 +26,9 @@ namespace jpeg = turbodicom::codec::jpeg;
 using turbodicom::codec::codec_errc;
 using turbodicom::codec::codec_error;
 using bytes = std::vector<std::uint8_t>;
+using turbodicom::test::current_test;
+using turbodicom::test::expect_error;
+using turbodicom::test::fail;
 
 // Streams encoded by libjpeg-turbo 3 (imagecodecs.jpeg8_encode) and the samples
 // imagecodecs.jpeg8_decode returns for them, components kept as coded (YCbCr stays YCbCr).
@@ -298,20 +302,6 @@ const std::uint16_t extended12_expected[] = {
 const std::uint8_t lossless8_rgb_pt2[] = {255, 216, 255, 238, 0, 14, 65, 100, 111, 98, 101, 0, 100, 0, 0, 0, 0, 0, 255, 195, 0, 17, 8, 0, 4, 0, 6, 3, 82, 17, 0, 71, 17, 0, 66, 17, 0, 255, 196, 0, 27, 0, 0, 3, 1, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 7, 8, 5, 1, 3, 4, 9, 255, 218, 0, 12, 3, 82, 0, 71, 0, 66, 0, 6, 0, 2, 101, 25, 239, 163, 25, 66, 227, 227, 75, 26, 144, 15, 199, 23, 138, 101, 236, 233, 93, 234, 205, 182, 93, 74, 150, 19, 247, 166, 91, 82, 254, 101, 108, 106, 42, 183, 182, 27, 98, 139, 188, 153, 204, 50, 105, 122, 63, 43, 100, 135, 2, 68, 182, 94, 171, 85, 17, 184, 171, 120, 74, 45, 240, 55, 116, 224, 183, 238, 162, 142, 105, 52, 84, 224, 80, 119, 54, 252, 252, 200, 255, 217};
 const std::uint8_t lossless8_rgb_pt2_expected[] = {168, 76, 252, 220, 116, 92, 92, 224, 36, 236, 240, 244, 172, 68, 164, 16, 140, 96, 92, 184, 40, 200, 4, 64, 140, 144, 124, 4, 124, 120, 140, 224, 68, 96, 68, 4, 76, 96, 248, 116, 128, 248, 208, 36, 28, 160, 144, 92, 4, 60, 136, 64, 224, 84, 12, 168, 116, 100, 220, 120, 168, 104, 132, 240, 252, 60, 240, 16, 228, 236, 188, 36};
 
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
 // Decodes, reporting any exception as a failure; returns the samples widened to 32 bits.
 std::vector<std::int64_t> decode_samples(const std::string& what, const std::uint8_t* data, std::size_t size,
                                          unsigned sample_bytes, jpeg::stream_info* info_out = nullptr) {
@@ -350,18 +340,6 @@ void expect_samples(const std::string& what, const std::vector<std::int64_t>& go
                  std::to_string(+expected[i]));
             return;
         }
-    }
-}
-
-template <class F>
-void expect_error(const std::string& what, codec_errc code, F&& f) {
-    try {
-        f();
-        fail(what + ": no error raised");
-    } catch (const codec_error& e) {
-        if (e.code() != code) fail(what + ": raised \"" + e.what() + "\"");
-    } catch (const std::exception& e) {
-        fail(what + ": unexpected exception " + e.what());
     }
 }
 
@@ -410,14 +388,14 @@ void test_lossy() {
     expect_samples("4:2:2 2 bytes", decode_samples("422", colour422, sizeof colour422, 2), colour422_expected, 1);
     expect_samples("12-bit", decode_samples("12-bit", extended12, sizeof extended12, 2, &info), extended12_expected, 1);
     CHECK(info.precision == 12 && info.process == 0xC1);
-    expect_error("12-bit into 1-byte samples", codec_errc::bad_argument, [] {
+    expect_error<codec_error>([] {
         bytes out(10 * 9);
         jpeg::decode(extended12, sizeof extended12, out.data(), out.size(), 1);
-    });
-    expect_error("wrong output size", codec_errc::bad_argument, [] {
+    }, codec_errc::bad_argument, "12-bit into 1-byte samples");
+    expect_error<codec_error>([] {
         bytes out(13 * 11 + 1);
         jpeg::decode(baseline_gray, sizeof baseline_gray, out.data(), out.size(), 1);
-    });
+    }, codec_errc::bad_argument, "wrong output size");
 }
 
 // Every truncation and a sweep of bit flips over small streams: decode or codec_error.
@@ -466,34 +444,34 @@ void test_untrusted_input() {
                 break;
             }
         }
-        expect_error("huge frame, tiny data", codec_errc::truncated, [&] {
+        expect_error<codec_error>([&] {
             bytes out(std::size_t(2048) * 2048 * 3);
             jpeg::decode(big.data(), big.size(), out.data(), out.size(), 1);
-        });
+        }, codec_errc::truncated, "huge frame, tiny data");
     }
-    expect_error("arithmetic coding", codec_errc::unsupported, [] {
+    expect_error<codec_error>([] {
         const std::uint8_t sof9[] = {0xFF, 0xD8, 0xFF, 0xC9, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00};
         jpeg::read_info(sof9, sizeof sof9);
-    });
+    }, codec_errc::unsupported, "arithmetic coding");
     // Regression (found by fuzzing): three 1-bit codes overflow the code space; refused
     // before any lookup entry is written.
-    expect_error("Huffman code space overflow", codec_errc::bad_table, [] {
+    expect_error<codec_error>([] {
         const std::uint8_t dht[] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x16, 0x00, 3, 0, 0, 0, 0, 0, 0, 0,
                                     0,    0,    0,    0,    0,    0,    0,    0,    0, 1, 2, 0xFF, 0xD9};
         bytes out(4);
         jpeg::decode(dht, sizeof dht, out.data(), out.size(), 1);
-    });
+    }, codec_errc::bad_table, "Huffman code space overflow");
     // Sampling factors 3 and 2 in one frame: 3/2 is not a whole expansion ratio.
-    expect_error("fractional sampling ratio", codec_errc::unsupported, [] {
+    expect_error<codec_error>([] {
         const std::uint8_t sof[] = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0E, 0x08, 0x00, 0x08, 0x00, 0x08, 0x02,
                                     0x01, 0x31, 0x00, 0x02, 0x21, 0x00, 0xFF, 0xD9};
         bytes out(8 * 8 * 2);
         jpeg::decode(sof, sizeof sof, out.data(), out.size(), 1);
-    });
-    expect_error("no SOI", codec_errc::bad_marker, [] {
+    }, codec_errc::unsupported, "fractional sampling ratio");
+    expect_error<codec_error>([] {
         const std::uint8_t junk[] = {0x00, 0x01, 0x02};
         jpeg::read_info(junk, sizeof junk);
-    });
+    }, codec_errc::bad_marker, "no SOI");
 }
 
 bytes read_file(const std::string& path) {
@@ -606,10 +584,5 @@ int main() {
     test_lossy();
     test_untrusted_input();
     test_corpus();
-    if (failures != 0) {
-        std::printf("decoder_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("decoder_test: all passed\n");
-    return 0;
+    return turbodicom::test::exit_code("decoder_test");
 }

@@ -6,10 +6,7 @@
 // Plain executable: prints one line per failure, returns non-zero on failure.
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <exception>
-#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,34 +16,14 @@
 #include "codec/jpeg/encode_huffman.hpp"
 #include "codec/jpeg/encode_segments.hpp"
 #include "codec/jpeg/encoder.hpp"
+#include "core/test_support.hpp"
 
 namespace {
 
 using namespace turbodicom::codec;
 using bytes = std::vector<std::uint8_t>;
-
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                                  \
-    do {                                                                                                \
-        const auto va_ = (a);                                                                           \
-        const auto vb_ = (b);                                                                           \
-        if (!(va_ == vb_))                                                                              \
-            fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b " (" +          \
-                 std::to_string(va_) + " vs " + std::to_string(vb_) + ")");                             \
-    } while (0)
+using turbodicom::test::current_test;
+using turbodicom::test::fail;
 
 bytes from_hex(const char* hex) {
     bytes out;
@@ -556,23 +533,9 @@ void test_invalid_input() {
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {
+    turbodicom::test::run({
         test_optimal_tables, test_standard_tables, test_zigzag_and_quantization, test_lossless_exact_streams,
         test_lossless_structure_and_round_trip, test_baseline, test_invalid_input,
-    };
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("encoder_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("encoder_test: all passed\n");
-    return 0;
+    });
+    return turbodicom::test::exit_code("encoder_test");
 }

@@ -14,12 +14,12 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "codec/common/codec_error.hpp"
+#include "core/test_support.hpp"
 #include "parse/parser.hpp"
 
 namespace {
@@ -27,22 +27,12 @@ namespace {
 namespace codec = turbodicom::codec;
 namespace native = turbodicom::codec::native;
 using codec::codec_errc;
+using codec::codec_error;
 using codec::frame_desc;
 using bytes = std::vector<std::uint8_t>;
-
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
+using turbodicom::test::current_test;
+using turbodicom::test::expect_error;
+using turbodicom::test::fail;
 
 frame_desc desc_of(std::uint32_t rows, std::uint32_t columns, std::uint16_t samples, std::uint16_t bits,
                    std::uint16_t planar = 0) {
@@ -66,18 +56,6 @@ bytes frame(const bytes& src, std::uint64_t index, const frame_desc& d, bool big
     return out;
 }
 
-template <class F>
-void expect_error(const std::string& what, codec_errc code, F&& f) {
-    try {
-        f();
-        fail(what + ": no error raised, expected " + codec::codec_errc_name(code));
-    } catch (const codec::codec_error& e) {
-        if (e.code() != code) fail(what + ": raised \"" + e.what() + "\", expected " + codec::codec_errc_name(code));
-    } catch (const std::exception& e) {
-        fail(what + ": unexpected exception " + e.what());
-    }
-}
-
 std::uint64_t fnv1a(const std::uint8_t* p, std::size_t n) {
     std::uint64_t h = 0xcbf29ce484222325ull;
     for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
@@ -93,10 +71,10 @@ void test_frame_bits() {
     CHECK(native::frame_bits(desc_of(3, 5, 3, 16)) == 720);
     CHECK(native::frame_bits(desc_of(2, 2, 1, 64)) == 256);
     CHECK(native::frame_bits(desc_of(0, 7, 1, 8)) == 0);
-    expect_error("12 bits", codec_errc::unsupported, [] { native::frame_bits(desc_of(2, 2, 1, 12)); });
-    expect_error("0 samples", codec_errc::bad_argument, [] { native::frame_bits(desc_of(2, 2, 0, 8)); });
-    expect_error("huge", codec_errc::too_large,
-                 [] { native::frame_bits(desc_of(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFF, 64)); });
+    expect_error<codec_error>([] { native::frame_bits(desc_of(2, 2, 1, 12)); }, codec_errc::unsupported, "12 bits");
+    expect_error<codec_error>([] { native::frame_bits(desc_of(2, 2, 0, 8)); }, codec_errc::bad_argument, "0 samples");
+    expect_error<codec_error>([] { native::frame_bits(desc_of(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFF, 64)); },
+                              codec_errc::too_large, "huge");
 }
 
 void test_bit_packed() {
@@ -108,7 +86,7 @@ void test_bit_packed() {
     CHECK(frame(src, 1, d) == (bytes{1, 0, 1, 1, 1}));
     CHECK(frame(src, 2, d) == (bytes{1, 1, 1, 1, 1}));
     CHECK(frame(src, 3, d) == (bytes{1, 0, 0, 0, 0}));
-    expect_error("frame 5 of 24 bits", codec_errc::truncated, [&] { frame(src, 4, d); });
+    expect_error<codec_error>([&] { frame(src, 4, d); }, codec_errc::truncated, "frame 5 of 24 bits");
     // Byte order does not apply to packed bits.
     CHECK(frame(src, 1, d, true) == (bytes{1, 0, 1, 1, 1}));
     // Whole bytes in the middle of a frame that starts at bit 3.
@@ -118,7 +96,7 @@ void test_bit_packed() {
     bytes expected;
     for (unsigned k = 19; k < 38; ++k) expected.push_back((big[k / 8] >> (k % 8)) & 1);
     CHECK(f1 == expected);
-    expect_error("frame 2 of 40 bits", codec_errc::truncated, [&] { frame(big, 2, wide); });
+    expect_error<codec_error>([&] { frame(big, 2, wide); }, codec_errc::truncated, "frame 2 of 40 bits");
     // Planar 1-bit data with 2 samples is reordered like any other.
     CHECK(frame(bytes{0x0D}, 0, desc_of(1, 4, 2, 1, 1)) == (bytes{1, 0, 0, 0, 1, 0, 1, 0}));
 }
@@ -156,13 +134,14 @@ void test_ow_swap() {
     CHECK(frame(src, 0, d, true, true) == (bytes{1, 2, 3}));
     CHECK(frame(src, 1, d, true, true) == (bytes{4, 5, 6}));
     CHECK(frame(src, 2, d, true, true) == (bytes{7, 8, 9}));
-    expect_error("frame 4", codec_errc::truncated, [&] { frame(src, 3, d, true, true); });
+    expect_error<codec_error>([&] { frame(src, 3, d, true, true); }, codec_errc::truncated, "frame 4");
     // Without its padding byte the last frame's last byte has no partner.
     const bytes cut(src.begin(), src.end() - 1);
-    expect_error("no padding", codec_errc::truncated, [&] { frame(cut, 2, d, true, true); });
+    expect_error<codec_error>([&] { frame(cut, 2, d, true, true); }, codec_errc::truncated, "no padding");
     // Even-length frames.
     CHECK(frame(src, 1, desc_of(1, 2, 1, 8), true, true) == (bytes{3, 4}));
-    expect_error("OW swap of 16-bit", codec_errc::bad_argument, [&] { frame(src, 0, desc_of(1, 1, 1, 16), true, true); });
+    expect_error<codec_error>([&] { frame(src, 0, desc_of(1, 1, 1, 16), true, true); },
+                              codec_errc::bad_argument, "OW swap of 16-bit");
 }
 
 void test_bounds() {
@@ -170,15 +149,18 @@ void test_bounds() {
     const bytes src(100, 7);
     const frame_desc d = desc_of(5, 5, 1, 16);  // 50 bytes a frame
     CHECK(frame(src, 1, d) == bytes(50, 7));
-    expect_error("frame 3", codec_errc::truncated, [&] { frame(src, 2, d); });
-    expect_error("frame 2^64", codec_errc::truncated, [&] { frame(src, UINT64_MAX, d); });
-    expect_error("1-bit frame 2^64", codec_errc::truncated, [&] { frame(src, UINT64_MAX, desc_of(3, 3, 1, 1)); });
-    expect_error("1-bit frame 2^61", codec_errc::truncated, [&] { frame(src, std::uint64_t(1) << 61, desc_of(1, 8, 1, 1)); });
-    expect_error("short by one", codec_errc::truncated, [&] { frame(bytes(49), 0, d); });
+    expect_error<codec_error>([&] { frame(src, 2, d); }, codec_errc::truncated, "frame 3");
+    expect_error<codec_error>([&] { frame(src, UINT64_MAX, d); }, codec_errc::truncated, "frame 2^64");
+    expect_error<codec_error>([&] { frame(src, UINT64_MAX, desc_of(3, 3, 1, 1)); },
+                              codec_errc::truncated, "1-bit frame 2^64");
+    expect_error<codec_error>([&] { frame(src, std::uint64_t(1) << 61, desc_of(1, 8, 1, 1)); },
+                              codec_errc::truncated, "1-bit frame 2^61");
+    expect_error<codec_error>([&] { frame(bytes(49), 0, d); }, codec_errc::truncated, "short by one");
     bytes out(49);
-    expect_error("output too small", codec_errc::bad_argument,
-                 [&] { native::decode_frame(src.data(), src.size(), 0, d, false, false, out.data(), out.size()); });
-    expect_error("24 bits", codec_errc::unsupported, [&] { frame(src, 0, desc_of(1, 1, 1, 24)); });
+    expect_error<codec_error>(
+        [&] { native::decode_frame(src.data(), src.size(), 0, d, false, false, out.data(), out.size()); },
+        codec_errc::bad_argument, "output too small");
+    expect_error<codec_error>([&] { frame(src, 0, desc_of(1, 1, 1, 24)); }, codec_errc::unsupported, "24 bits");
     // Nothing is read for an empty frame.
     native::decode_frame(nullptr, 0, 5, desc_of(0, 5, 1, 16), false, false, out.data(), 0);
 }
@@ -260,8 +242,10 @@ void test_correct_unused_bits() {
     v = {0x00, 0x08, 0xFF, 0xF7};  // 12 of 16 bits, signed: 0x0800 -> 0xF800, 0xF7FF -> 0x07FF
     native::correct_unused_bits(v.data(), 2, 16, 12, true);
     CHECK(v == (bytes{0x00, 0xF8, 0xFF, 0x07}));
-    expect_error("17 of 16", codec_errc::bad_argument, [&] { native::correct_unused_bits(v.data(), 2, 16, 17, false); });
-    expect_error("12 allocated", codec_errc::bad_argument, [&] { native::correct_unused_bits(v.data(), 2, 12, 8, false); });
+    expect_error<codec_error>([&] { native::correct_unused_bits(v.data(), 2, 16, 17, false); },
+                              codec_errc::bad_argument, "17 of 16");
+    expect_error<codec_error>([&] { native::correct_unused_bits(v.data(), 2, 12, 8, false); },
+                              codec_errc::bad_argument, "12 allocated");
 }
 
 void test_ybr_full_422() {
@@ -275,18 +259,22 @@ void test_ybr_full_422() {
     CHECK(out == (bytes{10, 20, 30, 11, 20, 30, 12, 21, 31, 13, 21, 31}));
     native::ybr_full_422_to_full(src.data(), src.size(), 1, d, false, out.data(), out.size());
     CHECK(out == (bytes{40, 50, 60, 41, 50, 60, 42, 51, 61, 43, 51, 61}));
-    expect_error("frame 3", codec_errc::truncated,
-                 [&] { native::ybr_full_422_to_full(src.data(), src.size(), 2, d, false, out.data(), out.size()); });
+    expect_error<codec_error>(
+        [&] { native::ybr_full_422_to_full(src.data(), src.size(), 2, d, false, out.data(), out.size()); },
+        codec_errc::truncated, "frame 3");
     // 16-bit big endian.
     const bytes s16 = {0, 1, 0, 2, 0, 3, 0, 4};
     bytes o16(12);
     native::ybr_full_422_to_full(s16.data(), s16.size(), 0, desc_of(1, 2, 3, 16), true, o16.data(), o16.size());
     CHECK(o16 == (bytes{1, 0, 3, 0, 4, 0, 2, 0, 3, 0, 4, 0}));
-    expect_error("odd pixels", codec_errc::bad_argument,
-                 [&] { native::ybr_full_422_to_full(src.data(), src.size(), 0, desc_of(1, 3, 3, 8), false, out.data(), out.size()); });
-    expect_error("1 sample", codec_errc::bad_argument, [&] { native::ybr_full_422_frame_bytes(desc_of(1, 2, 1, 8)); });
-    expect_error("output too small", codec_errc::bad_argument,
-                 [&] { native::ybr_full_422_to_full(src.data(), src.size(), 0, d, false, out.data(), 11); });
+    expect_error<codec_error>(
+        [&] { native::ybr_full_422_to_full(src.data(), src.size(), 0, desc_of(1, 3, 3, 8), false, out.data(), out.size()); },
+        codec_errc::bad_argument, "odd pixels");
+    expect_error<codec_error>([&] { native::ybr_full_422_frame_bytes(desc_of(1, 2, 1, 8)); },
+                              codec_errc::bad_argument, "1 sample");
+    expect_error<codec_error>(
+        [&] { native::ybr_full_422_to_full(src.data(), src.size(), 0, d, false, out.data(), 11); },
+        codec_errc::bad_argument, "output too small");
 }
 
 // ---------------------------------------------------------------------------
@@ -393,9 +381,9 @@ void test_corpus() {
         // The frame after the last is past the data (or past Number of Frames' worth of it).
         const std::uint64_t frame_bytes = (native::frame_bits(d) + 7) / 8;
         if (std::uint64_t(size) < (std::uint64_t(c.frames) + 1) * frame_bytes) {
-            expect_error(what + " frame after the last", codec_errc::truncated, [&] {
+            expect_error<codec_error>([&] {
                 native::decode_frame(value, size, c.frames, d, big_endian, ow_swapped, out.data(), out.size());
-            });
+            }, codec_errc::truncated, what + " frame after the last");
         }
     }
 }
@@ -403,22 +391,7 @@ void test_corpus() {
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {test_frame_bits, test_bit_packed,          test_byte_order_and_planes,
-                                           test_ow_swap,    test_bounds,              test_correct_unused_bits,
-                                           test_ybr_full_422, test_corpus};
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("native_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("native_test: all passed\n");
-    return 0;
+    turbodicom::test::run({test_frame_bits, test_bit_packed, test_byte_order_and_planes, test_ow_swap, test_bounds,
+                           test_correct_unused_bits, test_ybr_full_422, test_corpus});
+    return turbodicom::test::exit_code("native_test");
 }

@@ -13,7 +13,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "codec/common/codec_error.hpp"
+#include "core/test_support.hpp"
 #include "parse/encapsulated.hpp"
 #include "parse/parser.hpp"
 
@@ -29,22 +29,12 @@ namespace {
 namespace codec = turbodicom::codec;
 namespace rle = turbodicom::codec::rle;
 using codec::codec_errc;
+using codec::codec_error;
 using codec::frame_desc;
 using bytes = std::vector<std::uint8_t>;
-
-int failures = 0;
-const char* current_test = "";
-
-void fail(const std::string& what) {
-    ++failures;
-    std::printf("FAIL [%s] %s\n", current_test, what.c_str());
-    std::fflush(stdout);
-}
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) fail(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond); \
-    } while (0)
+using turbodicom::test::current_test;
+using turbodicom::test::expect_error;
+using turbodicom::test::fail;
 
 frame_desc desc_of(std::uint32_t rows, std::uint32_t columns, std::uint16_t samples, std::uint16_t bits) {
     frame_desc d;
@@ -78,19 +68,6 @@ bytes decode(const bytes& frame, const frame_desc& d) {
     bytes out(out_bytes(d), 0xCD);
     rle::decode(frame.data(), frame.size(), d, out.data(), out.size());
     return out;
-}
-
-// Runs f, which must raise codec_error with `code`.
-template <class F>
-void expect_error(const std::string& what, codec_errc code, F&& f) {
-    try {
-        f();
-        fail(what + ": no error raised, expected " + codec::codec_errc_name(code));
-    } catch (const codec::codec_error& e) {
-        if (e.code() != code) fail(what + ": raised \"" + e.what() + "\", expected " + codec::codec_errc_name(code));
-    } catch (const std::exception& e) {
-        fail(what + ": unexpected exception " + e.what());
-    }
 }
 
 std::uint64_t fnv1a(const bytes& b) {
@@ -207,15 +184,15 @@ void test_round_trips() {
     // 64-bit RGB needs 24 segments: not encodable.
     const frame_desc d = desc_of(1, 1, 3, 64);
     bytes px(24);
-    expect_error("24 segments", codec_errc::bad_argument, [&] { rle::encode(px.data(), px.size(), d); });
-    expect_error("input size", codec_errc::bad_argument,
-                 [&] { rle::encode(px.data(), px.size() - 1, desc_of(1, 1, 1, 64)); });
+    expect_error<codec_error>([&] { rle::encode(px.data(), px.size(), d); }, codec_errc::bad_argument, "24 segments");
+    expect_error<codec_error>([&] { rle::encode(px.data(), px.size() - 1, desc_of(1, 1, 1, 64)); },
+                              codec_errc::bad_argument, "input size");
     // An empty frame (no rows or no columns) is refused both ways.
     const frame_desc empty = desc_of(0, 5, 1, 16);
-    expect_error("empty encode", codec_errc::bad_argument, [&] { rle::encode(px.data(), 0, empty); });
+    expect_error<codec_error>([&] { rle::encode(px.data(), 0, empty); }, codec_errc::bad_argument, "empty encode");
     const bytes header(64, 0);
-    expect_error("empty decode", codec_errc::bad_argument,
-                 [&] { rle::decode(header.data(), header.size(), empty, px.data(), 0); });
+    expect_error<codec_error>([&] { rle::decode(header.data(), header.size(), empty, px.data(), 0); },
+                              codec_errc::bad_argument, "empty decode");
 }
 
 // What pydicom's decoder accepts from damaged frames, and what it rejects.
@@ -238,18 +215,20 @@ void test_tolerance() {
     CHECK(decode(f, d) == (bytes{1, 2, 3, 4}));
 
     // Too few bytes from a segment is an error.
-    expect_error("short segment", codec_errc::truncated, [&] { decode(make_frame({{0x02, 1, 2, 3}}), d); });
-    expect_error("replicate without value", codec_errc::truncated, [&] { decode(make_frame({{0x02, 1, 2, 3, 0xFF}}), d); });
-    expect_error("short literal", codec_errc::truncated, [&] { decode(make_frame({{0x09, 1, 2}}), d); });
+    expect_error<codec_error>([&] { decode(make_frame({{0x02, 1, 2, 3}}), d); },
+                              codec_errc::truncated, "short segment");
+    expect_error<codec_error>([&] { decode(make_frame({{0x02, 1, 2, 3, 0xFF}}), d); },
+                              codec_errc::truncated, "replicate without value");
+    expect_error<codec_error>([&] { decode(make_frame({{0x09, 1, 2}}), d); }, codec_errc::truncated, "short literal");
     // Offsets out of order give an empty segment.
     bytes g = make_frame({{0x01, 1, 2}, {0x01, 3, 4}});
     g[4] = 66;
     g[8] = 64;
-    expect_error("offsets out of order", codec_errc::truncated, [&] { decode(g, d16); });
+    expect_error<codec_error>([&] { decode(g, d16); }, codec_errc::truncated, "offsets out of order");
     // An offset past the end gives an empty segment.
     g = make_frame({{0x01, 1, 2}, {0x01, 3, 4}});
     g[9] = 1;
-    expect_error("offset past the end", codec_errc::truncated, [&] { decode(g, d16); });
+    expect_error<codec_error>([&] { decode(g, d16); }, codec_errc::truncated, "offset past the end");
 }
 
 void test_errors() {
@@ -259,34 +238,36 @@ void test_errors() {
     bytes out(4);
     CHECK(decode(good, d) == (bytes{7, 7, 7, 7}));
     for (std::size_t n = 0; n < 64; ++n) {
-        expect_error("header of " + std::to_string(n), codec_errc::truncated,
-                     [&] { rle::decode(good.data(), n, d, out.data(), out.size()); });
+        expect_error<codec_error>([&] { rle::decode(good.data(), n, d, out.data(), out.size()); },
+                                  codec_errc::truncated, "header of " + std::to_string(n));
     }
     bytes b = good;
     b[0] = 16;
-    expect_error("16 segments", codec_errc::bad_header, [&] { decode(b, d); });
+    expect_error<codec_error>([&] { decode(b, d); }, codec_errc::bad_header, "16 segments");
     b[0] = 2;
-    expect_error("2 segments for 8-bit grey", codec_errc::bad_header, [&] { decode(b, d); });
-    expect_error("1 segment for 16-bit", codec_errc::bad_header, [&] { decode(good, desc_of(2, 2, 1, 16)); });
-    expect_error("1 segment for RGB", codec_errc::bad_header, [&] { decode(good, desc_of(2, 2, 3, 8)); });
+    expect_error<codec_error>([&] { decode(b, d); }, codec_errc::bad_header, "2 segments for 8-bit grey");
+    expect_error<codec_error>([&] { decode(good, desc_of(2, 2, 1, 16)); },
+                              codec_errc::bad_header, "1 segment for 16-bit");
+    expect_error<codec_error>([&] { decode(good, desc_of(2, 2, 3, 8)); }, codec_errc::bad_header, "1 segment for RGB");
     b = good;
     b[4] = 63;
-    expect_error("offset inside the header", codec_errc::bad_header, [&] { decode(b, d); });
+    expect_error<codec_error>([&] { decode(b, d); }, codec_errc::bad_header, "offset inside the header");
     b[4] = 0;
-    expect_error("offset 0", codec_errc::bad_header, [&] { decode(b, d); });
-    expect_error("output too small", codec_errc::bad_argument,
-                 [&] { rle::decode(good.data(), good.size(), d, out.data(), 3); });
+    expect_error<codec_error>([&] { decode(b, d); }, codec_errc::bad_header, "offset 0");
+    expect_error<codec_error>([&] { rle::decode(good.data(), good.size(), d, out.data(), 3); },
+                              codec_errc::bad_argument, "output too small");
     for (std::uint16_t bits : {0, 1, 12, 24, 128}) {
-        expect_error(std::to_string(bits) + " bits", codec_errc::unsupported, [&] { decode(good, desc_of(2, 2, 1, bits)); });
+        expect_error<codec_error>([&] { decode(good, desc_of(2, 2, 1, bits)); },
+                                  codec_errc::unsupported, std::to_string(bits) + " bits");
     }
-    expect_error("0 samples", codec_errc::bad_argument,
-                 [&] { rle::decode(good.data(), good.size(), desc_of(2, 2, 0, 8), out.data(), 4); });
+    expect_error<codec_error>([&] { rle::decode(good.data(), good.size(), desc_of(2, 2, 0, 8), out.data(), 4); },
+                              codec_errc::bad_argument, "0 samples");
     // Dimensions over the frame size limit are refused before anything is touched.
-    expect_error("huge", codec_errc::too_large, [&] {
+    expect_error<codec_error>([&] {
         rle::decode(good.data(), good.size(), desc_of(0xFFFFFFFF, 0xFFFFFFFF, 3, 64), out.data(), out.size());
-    });
-    expect_error("huge encode", codec_errc::too_large,
-                 [&] { rle::encode(good.data(), good.size(), desc_of(100000, 100000, 1, 8)); });
+    }, codec_errc::too_large, "huge");
+    expect_error<codec_error>([&] { rle::encode(good.data(), good.size(), desc_of(100000, 100000, 1, 8)); },
+                              codec_errc::too_large, "huge encode");
 }
 
 // ---------------------------------------------------------------------------
@@ -438,21 +419,7 @@ void test_threads() {
 }  // namespace
 
 int main() {
-    const std::function<void()> tests[] = {test_known_streams, test_packbits_cases, test_round_trips, test_tolerance,
-                                           test_errors,        test_corpus,         test_threads};
-    for (const auto& test : tests) {
-        try {
-            test();
-        } catch (const std::exception& e) {
-            fail(std::string("uncaught exception: ") + e.what());
-        } catch (...) {
-            fail("uncaught exception of unknown type");
-        }
-    }
-    if (failures) {
-        std::printf("rle_test: %d failure(s)\n", failures);
-        return 1;
-    }
-    std::printf("rle_test: all passed\n");
-    return 0;
+    turbodicom::test::run({test_known_streams, test_packbits_cases, test_round_trips, test_tolerance, test_errors,
+                           test_corpus, test_threads});
+    return turbodicom::test::exit_code("rle_test");
 }
