@@ -62,11 +62,49 @@ def process(args: list[str], port: int, **kwargs):
             proc.wait()
 
 
-def dataset_bytes(path: str | Path) -> bytes:
-    """The data set of a Part 10 file, as stored (after the File Meta Information)."""
-    from turbodicom.net.association import _StoredFile
+def dataset_bytes(source: str | Path | bytes) -> bytes:
+    """The data set of a Part 10 file (its path, or its bytes) as stored: what follows the
+    File Meta Information, which pydicom's reader locates."""
+    import io
 
-    stored = _StoredFile(path)
-    with open(stored.path, "rb") as f:
-        f.seek(stored.offset)
-        return f.read()
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    stream = io.BytesIO(data)
+    read_preamble(stream, False)
+    _read_file_meta_info(stream)
+    return data[stream.tell():]
+
+
+class QRSCP:
+    """``turbodicom qrscp`` in a process, on a port it picks (``port``): ``first`` is the line
+    it prints when ready, ``files`` how many instances it serves, ``lines`` what it prints
+    after that (read as it comes). ``stop()``: (exit status, that output, stderr)."""
+
+    def __init__(self, *options: str) -> None:
+        import re
+        import sys
+        import threading
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "turbodicom.cli.main", "qrscp", "--port", "0", *options],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.first = self.proc.stdout.readline()
+        match = re.match(r"listening on [\d.]+:(\d+) as (\S+), serving (\d+) files", self.first)
+        if match is None:
+            self.proc.kill()
+            raise AssertionError(f"qrscp did not start: {self.first}{self.proc.communicate()[1]}")
+        self.port, self.files = int(match.group(1)), int(match.group(3))
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(line.rstrip("\n") for line in self.proc.stdout),
+                                        daemon=True)
+        self._reader.start()
+
+    def stop(self) -> tuple[int, str, str]:
+        self.proc.terminate()
+        try:
+            code = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._reader.join(timeout=5)
+        return code, "".join(line + "\n" for line in self.lines), self.proc.stderr.read()

@@ -18,7 +18,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
-from net_peers import dataset_bytes, dcmtk, free_port
+from net_peers import QRSCP, dataset_bytes, dcmtk, free_port
 from turbodicom.net import AE, AllStoragePresentationContexts, build_role, evt
 from turbodicom.net.archive import Archive, load_destinations
 from turbodicom.net.contexts import ALL_TRANSFER_SYNTAXES
@@ -94,32 +94,6 @@ class Collector:
         return 0x0000
 
 
-class QRSCP:
-    """``turbodicom qrscp`` in a process."""
-
-    def __init__(self, *options: str) -> None:
-        self.proc = subprocess.Popen([*COMMAND, "qrscp", "--port", "0", *options],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.first = self.proc.stdout.readline()
-        match = re.match(r"listening on 0\.0\.0\.0:(\d+) as (\S+), serving (\d+) files", self.first)
-        if match is None:
-            self.proc.kill()
-            raise AssertionError(f"qrscp did not start: {self.first}{self.proc.communicate()[1]}")
-        self.port, self.files = int(match.group(1)), int(match.group(3))
-        self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(line.rstrip() for line in self.proc.stdout),
-                         daemon=True).start()
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.terminate()
-        try:
-            code = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        return code, self.proc.stderr.read()
-
-
 @pytest.fixture(scope="module")
 def collector():
     peer = Collector()
@@ -141,7 +115,7 @@ def qrscp(archive_dir):
     server = QRSCP("--store", str(archive_dir / "store"), "--db", str(archive_dir / "archive.sqlite"),
                    "--config", str(archive_dir / "destinations.toml"))
     yield server
-    code, errors = server.stop()
+    code, _output, errors = server.stop()
     assert code == 0, errors
     assert server.lines[-1] == "stopped"
 

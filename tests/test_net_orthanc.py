@@ -128,14 +128,7 @@ def test_turbodicom_stores_into_orthanc(orthanc):
     assert len(instances) == len(FILES)
     stored = sorted(orthanc.rest("GET", f"/instances/{i}/file") for i in instances)
     # Orthanc keeps the files as received: their data sets are ours, byte for byte.
-    assert sorted(dataset_bytes_of(s) for s in stored) == sorted(dataset_bytes(f) for f in FILES)
-
-
-def dataset_bytes_of(data: bytes) -> bytes:
-    from turbodicom.net.association import _read_file_meta
-
-    _meta, offset = _read_file_meta(data[:16384])
-    return data[offset:]
+    assert sorted(dataset_bytes(s) for s in stored) == sorted(dataset_bytes(f) for f in FILES)
 
 
 def test_orthanc_stores_into_turbodicom(orthanc, received):

@@ -25,7 +25,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
-from net_peers import dataset_bytes, free_port
+from net_peers import QRSCP, dataset_bytes, free_port
 from turbodicom import _core
 from turbodicom.cli import qrscp as qrscp_cli
 from turbodicom.net import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, build_role, config, evt
@@ -529,29 +529,6 @@ def test_identifier_level_outside_the_model(malformed_qr, no_exceptions):
 # --- 6: C-STOREs to the archive broken off midway -----------------------------------------------------
 
 
-class QRSCPProcess:
-    """``turbodicom qrscp --store`` in a process."""
-
-    def __init__(self, store: Path, *options: str) -> None:
-        self.proc = subprocess.Popen([*COMMAND, "qrscp", "--port", "0", "--store", str(store), *options],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.first = self.proc.stdout.readline()
-        match = re.match(r"listening on [\d.]+:(\d+) as \S+, serving (\d+) files", self.first)
-        if match is None:
-            self.proc.kill()
-            raise AssertionError(f"qrscp did not start: {self.first}{self.proc.communicate()[1]}")
-        self.port, self.files = int(match.group(1)), int(match.group(2))
-
-    def stop(self) -> tuple[int, str, str]:
-        self.proc.terminate()
-        try:
-            code = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        return code, self.proc.stdout.read(), self.proc.stderr.read()
-
-
 def _pdu(kind: int, body: bytes) -> bytes:
     return struct.pack(">BBI", kind, 0, len(body)) + body
 
@@ -597,7 +574,7 @@ def test_store_broken_off_leaves_nothing_in_qrscp(big, tmp_path):
     connection closed in the middle of a PDU): nothing in the store folder, no row; then the
     whole instance is stored, and after qrscp stops the recovery pass has nothing to do."""
     store = tmp_path / "store"
-    qr = QRSCPProcess(store, "-q")
+    qr = QRSCP("--store", str(store), "-q")
     uid, path = next(iter(big.items()))
     try:
         aborted = _start_raw_store(qr.port, path)
@@ -641,7 +618,7 @@ def test_qrscp_killed_during_a_store_restarts_consistent(big, tmp_path):
     is served, nothing else, and no partial file is left."""
     store = tmp_path / "store"
     (uid, first), (_uid, second) = list(big.items())[:2]
-    qr = QRSCPProcess(store, "-q")
+    qr = QRSCP("--store", str(store), "-q")
     try:
         ae = AE("SCU")
         ae.add_requested_context(CT_STORAGE, EXPLICIT)
@@ -654,7 +631,7 @@ def test_qrscp_killed_during_a_store_restarts_consistent(big, tmp_path):
         qr.proc.send_signal(signal.SIGKILL)
         qr.proc.wait(timeout=15)
     sock.close()
-    restarted = QRSCPProcess(store)
+    restarted = QRSCP("--store", str(store))
     try:
         assert restarted.files == 1
         assert "recovered" not in restarted.first  # nothing to recover

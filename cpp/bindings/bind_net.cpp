@@ -6,12 +6,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "net/connection.hpp"
 #include "net/dimse.hpp"
 #include "net/net_error.hpp"
+#include "net/part10_meta.hpp"
 #include "net/pdu.hpp"
 #include "net/state_machine.hpp"
 #include "net/store_file.hpp"
@@ -195,6 +197,14 @@ void register_net(py::module_& m) {
             PyErr_SetObject(net_error_type, err.ptr());
         }
     });
+
+    m.def("read_part10_meta", [](const py::bytes& head) -> py::object {
+        const std::string_view bytes = head;
+        const auto meta = net::read_part10_meta(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+        if (!meta) return py::none();
+        return py::make_tuple(meta->sop_class, meta->sop_instance, meta->transfer_syntax, meta->dataset_offset);
+    }, "(SOP Class UID, SOP Instance UID, transfer syntax, data set offset) from the first bytes of a Part 10 "
+       "file, or None when its File Meta Information cannot be read that way (see part10_meta.hpp).");
 
     m.def("part10_header", [](const std::string& sop_class, const std::string& sop_instance,
                               const std::string& transfer_syntax, const std::string& implementation_class_uid,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import struct
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -710,28 +709,10 @@ class Association(QueryRetrieveMixin):
                 sent, status = self._c_store_file(os.fspath(dataset), msg_id, priority, originator_aet, originator_id)
                 if sent:
                     return status
-            if isinstance(dataset, (str, os.PathLike)):
-                source = _StoredFile(dataset)
-                sop_class, sop_instance, syntax = source.sop_class, source.sop_instance, source.transfer_syntax
-            else:
-                source = None
-                meta = getattr(dataset, "file_meta", None)
-                syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-                sop_class, sop_instance = dataset.SOPClassUID, dataset.SOPInstanceUID
-            context = self._context_for(sop_class, syntax)
-            accepted = context.transfer_syntax[0]
-            request = Message(CommandField=C_STORE_RQ, MessageID=msg_id, AffectedSOPClassUID=sop_class,
-                              AffectedSOPInstanceUID=sop_instance, Priority=priority,
-                              CommandDataSetType=0x0001, MoveOriginatorApplicationEntityTitle=originator_aet,
-                              MoveOriginatorMessageID=originator_id)
+            context, request, source, data = self._store_request(dataset, msg_id, priority, originator_aet,
+                                                                 originator_id)
             try:
-                if source is not None and accepted == syntax:
-                    self._event(EVT_P_DATA_REQUEST)
-                    self._connection.send_message_from_file(context.context_id, request.encode(), source.path,
-                                                            source.offset, source.length, self._peer_max_pdu())
-                else:
-                    ds = source.read() if source is not None else dataset
-                    self._send(context.context_id, request, encode_dataset(ds, accepted))
+                self._send_store(context, request, source, data)
             except _core.NetError as exc:
                 LOGGER.error("C-STORE failed: %s", exc)
                 self.abort()
@@ -740,6 +721,38 @@ class Association(QueryRetrieveMixin):
             if response is None or response.CommandField != C_STORE_RSP:
                 return Dataset()
             return status_dataset(response)
+
+    def _store_request(self, dataset: Dataset | str | os.PathLike, msg_id: int, priority: int = 2,
+                       originator_aet: str | None = None, originator_id: int | None = None) -> tuple:
+        """The C-STORE-RQ of `dataset` (a Dataset, or a file's path) and how its data set goes:
+        (context, request, the file or None, the encoded data set or None when the file's
+        data set goes as stored). Raises ValueError (no context) or OSError."""
+        if isinstance(dataset, (str, os.PathLike)):
+            source = _StoredFile(dataset)
+            sop_class, sop_instance, syntax = source.sop_class, source.sop_instance, source.transfer_syntax
+        else:
+            source = None
+            meta = getattr(dataset, "file_meta", None)
+            syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+            sop_class, sop_instance = dataset.SOPClassUID, dataset.SOPInstanceUID
+        context = self._context_for(sop_class, syntax)
+        accepted = context.transfer_syntax[0]
+        request = Message(CommandField=C_STORE_RQ, MessageID=msg_id, AffectedSOPClassUID=sop_class,
+                          AffectedSOPInstanceUID=sop_instance, Priority=priority, CommandDataSetType=0x0001,
+                          MoveOriginatorApplicationEntityTitle=originator_aet, MoveOriginatorMessageID=originator_id)
+        data = None
+        if source is None or accepted != syntax:
+            data = encode_dataset(source.read() if source is not None else dataset, accepted)
+        return context, request, source, data
+
+    def _send_store(self, context: PresentationContext, request: Message, source: Any, data: bytes | None) -> None:
+        """Send a request made by :meth:`_store_request`; raises NetError."""
+        self._event(EVT_P_DATA_REQUEST)
+        if data is None:
+            self._connection.send_message_from_file(context.context_id, request.encode(), source.path, source.offset,
+                                                    source.length, self._peer_max_pdu())
+        else:
+            self._connection.send_message(context.context_id, request.encode(), data, self._peer_max_pdu())
 
     def _send_stored_file(self, path: str, next_path: str, msg_id: int, originator_aet: str | None = None,
                           originator_id: int | None = None) -> Dataset:
@@ -936,22 +949,16 @@ class _StoredFile:
         with open(self.path, "rb") as f:
             head = f.read(16384)
             size = os.fstat(f.fileno()).st_size
-        meta, self.offset = _read_file_meta(head)
-        if meta is None:
+        self._dataset = None
+        meta = _core.read_part10_meta(head)  # the reader c_store_file uses
+        if meta is None or meta[3] > size:  # no usable File Meta: the data set is read and encoded
             ds = self.read()
             self.transfer_syntax = None
             self.sop_class, self.sop_instance = ds.SOPClassUID, ds.SOPInstanceUID
             self.offset, self.length = 0, 0
-            self._dataset = ds
             return
-        self._dataset = None
-        self.transfer_syntax = meta.get(0x00020010)
-        self.sop_class = meta.get(0x00020002)
-        self.sop_instance = meta.get(0x00020003)
+        self.sop_class, self.sop_instance, self.transfer_syntax, self.offset = meta
         self.length = size - self.offset
-        if not (self.transfer_syntax and self.sop_class and self.sop_instance):
-            ds = self.read()
-            self.sop_class, self.sop_instance = ds.SOPClassUID, ds.SOPInstanceUID
 
     def read(self) -> Dataset:
         if getattr(self, "_dataset", None) is None:
@@ -959,31 +966,3 @@ class _StoredFile:
 
             self._dataset = dcmread(self.path, force=True)
         return self._dataset
-
-
-def _read_file_meta(head: bytes) -> tuple[dict[int, str] | None, int]:
-    """The text elements of a Part 10 file's meta group and the offset where its data set
-    starts; (None, 0) when the file has no 'DICM' prefix or its meta group is unusual."""
-    if len(head) < 132 or head[128:132] != b"DICM":
-        return None, 0
-    offset = 132
-    values: dict[int, str] = {}
-    while offset + 8 <= len(head):
-        group, element = struct.unpack_from("<HH", head, offset)
-        if group != 0x0002:
-            return values, offset
-        vr = head[offset + 4 : offset + 6]
-        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN"):
-            if offset + 12 > len(head):
-                return None, 0
-            length = struct.unpack_from("<I", head, offset + 8)[0]
-            start = offset + 12
-        else:
-            length = struct.unpack_from("<H", head, offset + 6)[0]
-            start = offset + 8
-        if length == 0xFFFFFFFF or start + length > len(head):
-            return None, 0
-        if vr == b"UI":
-            values[(group << 16) | element] = head[start : start + length].decode("ascii", "replace").rstrip("\x00 ")
-        offset = start + length
-    return None, 0

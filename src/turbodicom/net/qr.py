@@ -353,7 +353,7 @@ class QueryRetrieveMixin:
         or None when there is none (no context for the data set, a file that cannot be
         read, the association ended). A file whose data set goes as stored is sent in one
         C++ call, with `next_path` read ahead meanwhile."""
-        from turbodicom.net.association import EVT_P_DATA_RECEIVED, EVT_P_DATA_REQUEST, _StoredFile
+        from turbodicom.net.association import EVT_P_DATA_RECEIVED
 
         if self._peer_gone():
             return None
@@ -362,33 +362,14 @@ class QueryRetrieveMixin:
                                               next_path, within_query=True)
             if sent:
                 return int(status.Status) if "Status" in status else None
+        msg_id = self._next_message_id()
         try:
-            if isinstance(item, (str, os.PathLike)):
-                source = _StoredFile(item)
-                sop_class, sop_instance, syntax = source.sop_class, source.sop_instance, source.transfer_syntax
-            else:
-                source = None
-                meta = getattr(item, "file_meta", None)
-                syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-                sop_class, sop_instance = item.SOPClassUID, item.SOPInstanceUID
-            context = self._context_for(sop_class, syntax)
-            accepted = context.transfer_syntax[0]
-            msg_id = self._next_message_id()
-            request = Message(CommandField=C_STORE_RQ, MessageID=msg_id, AffectedSOPClassUID=sop_class,
-                              AffectedSOPInstanceUID=sop_instance, Priority=2, CommandDataSetType=0x0001)
-            data = None
-            if source is None or accepted != syntax:
-                data = encode_dataset(source.read() if source is not None else item, accepted)
+            context, request, source, data = self._store_request(item, msg_id)
         except (ValueError, OSError) as exc:
             LOGGER.error("C-STORE sub-operation failed: %s", exc)
             return None
         try:
-            self._event(EVT_P_DATA_REQUEST)
-            if data is None:
-                self._connection.send_message_from_file(context.context_id, request.encode(), source.path,
-                                                        source.offset, source.length, self._peer_max_pdu())
-            else:
-                self._connection.send_message(context.context_id, request.encode(), data, self._peer_max_pdu())
+            self._send_store(context, request, source, data)
         except _core.NetError as exc:
             LOGGER.error("C-STORE sub-operation failed: %s", exc)
             self._response_failed(exc)
