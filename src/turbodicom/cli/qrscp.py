@@ -2,7 +2,8 @@
 SCP and Query/Retrieve SCP on a persistent archive (:class:`turbodicom.net.archive.Archive`).
 
 Received instances (C-STORE: every storage SOP class, every transfer syntax, stored as
-received) are written atomically under --store as
+received) are streamed into a temporary file in --store as they arrive (never held whole in
+memory), then placed atomically as
 ``<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` and indexed in the SQLite
 database --db (default DIR/archive.sqlite): the file is fsynced, renamed and its folder
 fsynced, then the row is committed, and only then is Success answered. At start a recovery
@@ -149,7 +150,7 @@ def _stored(handler: Any, quiet: bool, lock: threading.Lock) -> Any:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from turbodicom.net import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
+    from turbodicom.net import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, config, evt
     from turbodicom.net.archive import Archive
 
     from turbodicom.net.archive import load_destinations
@@ -192,11 +193,11 @@ def run(args: argparse.Namespace) -> int:
             ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES, scu_role=True, scp_role=True)
         handlers = []
         if args.store is not None:
-            # Received data sets are held in memory, then written under a temporary name in
-            # the store folder, synced, renamed and indexed by the handler. (Streaming them to
-            # files, turbodicom.net.config.STORE_RECV_CHUNKED_DATASET, would also stream the
-            # identifiers of C-FIND, C-MOVE and C-GET, which the query service then does not
-            # see; it stays off here.)
+            # Received data sets are streamed by the network layer into a temporary file in
+            # the store folder, never held whole in memory; the handler syncs, renames and
+            # indexes it. (Query identifiers are streamed too, and read back for the query.)
+            config.STORE_RECV_CHUNKED_DATASET = True
+            config.STORE_RECV_CHUNKED_DATASET_DIR = archive.store
             handlers.append((evt.EVT_C_STORE, _stored(archive.handle_store, args.quiet, lock)))
         handlers += [(evt.EVT_C_FIND, _logged("C-FIND", archive.handle_find, args.quiet, lock)),
                     (evt.EVT_C_GET, _logged("C-GET", archive.handle_get, args.quiet, lock)),
