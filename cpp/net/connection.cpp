@@ -404,8 +404,9 @@ void connection::send(const std::uint8_t* data, std::size_t size) {
 // ---------------------------------------------------------------------------
 // Receiving
 
-// Reads what the socket has into the free end of the read buffer (at least one byte).
-void connection::fill_read_buffer(int fd, double deadline) {
+// Reads what the socket has into the free end of the read buffer (at least one byte, at
+// most `most`).
+void connection::fill_read_buffer(int fd, double deadline, std::size_t most) {
     if (read_pos_ == read_end_) {
         read_pos_ = read_end_ = 0;
     } else if (read_pos_ > 0) {
@@ -414,7 +415,8 @@ void connection::fill_read_buffer(int fd, double deadline) {
         read_pos_ = 0;
     }
     for (;;) {
-        const ssize_t n = ::recv(fd, read_buffer_.data() + read_end_, read_buffer_.size() - read_end_, 0);
+        const ssize_t n =
+            ::recv(fd, read_buffer_.data() + read_end_, std::min(read_buffer_.size() - read_end_, most), 0);
         if (n > 0) {
             read_end_ += std::size_t(n);
             return;
@@ -486,6 +488,81 @@ std::uint8_t connection::receive_into(std::vector<std::uint8_t>& body, double ti
     }
     rx_broken_ = false;
     return header.type;
+}
+
+// The usual P-DATA-TF of a data set received into memory: one PDV, a data set fragment of
+// the message being received. Its payload is read straight to the end of msg.dataset,
+// without passing through the read buffer or a PDU body. Only the 12 header bytes are
+// looked at first (read on their own, so that the payload stays in the socket); anything
+// else (another PDU type, several PDVs, a command fragment, another context, a length
+// over a limit) returns 0 having consumed nothing, and the caller takes the PDU the usual
+// way, which checks and reports it. Returns 1 for a fragment, 2 for the last one.
+int connection::receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd) {
+    if (rx_broken_) return 0;
+    const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
+    while (read_end_ - read_pos_ < pdu_header_size) fill_read_buffer(fd, deadline, p_data_overhead);
+    const pdu_header header = read_header(read_buffer_.data() + read_pos_);
+    if (pdu_type(header.type) != pdu_type::p_data_tf || header.length < 6 ||
+        header.length > body_limit(header.type, options_.max_pdu_receive)) {
+        return 0;
+    }
+    while (read_end_ - read_pos_ < p_data_overhead) {
+        fill_read_buffer(fd, deadline, p_data_overhead - (read_end_ - read_pos_));
+    }
+    const std::uint8_t* item = read_buffer_.data() + read_pos_ + pdu_header_size;
+    const std::uint32_t item_length = (std::uint32_t(item[0]) << 24) | (std::uint32_t(item[1]) << 16) |
+                                      (std::uint32_t(item[2]) << 8) | std::uint32_t(item[3]);
+    const std::uint8_t context_id = item[4];
+    const std::uint8_t control = item[5];
+    if (std::uint64_t(item_length) + 4 != header.length || item_length < 2 || (control & 0x01) != 0 ||
+        (control & 0xFC) != 0 || context_id != msg.context_id || !allowed[context_id]) {
+        return 0;
+    }
+    const std::size_t size = item_length - 2;
+    if (size > options_.max_dataset - std::min(options_.max_dataset, msg.dataset_size)) return 0;
+
+    read_pos_ += p_data_overhead;
+    rx_broken_ = true;  // until the payload is complete
+    std::vector<std::uint8_t>& data = msg.dataset;
+    const std::size_t start = data.size();
+    if (data.capacity() - start < size) {
+        // Grow in large steps, as the copying path does.
+        const std::uint64_t want = std::max<std::uint64_t>(
+            {std::uint64_t(start) + size, 2 * std::uint64_t(data.capacity()), dataset_reserve});
+        data.reserve(std::size_t(
+            std::min(want, std::max<std::uint64_t>(options_.max_dataset, std::uint64_t(start) + size))));
+    }
+    data.resize(start + size);
+    std::size_t filled = std::min(read_end_ - read_pos_, size);
+    if (filled) std::memcpy(data.data() + start, read_buffer_.data() + read_pos_, filled);
+    read_pos_ += filled;
+    if (read_pos_ == read_end_) read_pos_ = read_end_ = 0;
+    while (filled < size) {
+        // The read buffer is empty here; the next PDU's headers may come with the same call.
+        iovec iov[2] = {{data.data() + start + filled, size - filled}, {read_buffer_.data(), p_data_overhead}};
+        const ssize_t n = ::readv(fd, iov, 2);
+        if (n > 0) {
+            const std::size_t into_data = std::min(std::size_t(n), size - filled);
+            filled += into_data;
+            read_end_ = std::size_t(n) - into_data;
+            continue;
+        }
+        if (n == 0) {
+            data.resize(start);
+            fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            request_quick_ack(fd);
+            wait_for(fd, POLLIN, deadline);
+            continue;
+        }
+        data.resize(start);
+        fail_errno("recv", errno);
+    }
+    rx_broken_ = false;
+    msg.dataset_size += size;
+    return (control & 0x02) != 0 ? 2 : 1;
 }
 
 received_pdu connection::receive(double timeout) {
@@ -633,6 +710,18 @@ receive_result connection::receive_message(const std::vector<std::uint8_t>& acce
         if (pdata_next_ >= pdata_pending_.size()) {
             pdata_pending_.clear();
             pdata_next_ = 0;
+            if (!to_file && command_done && dataset_follows) {
+                const std::uint64_t before = msg.dataset_size;
+                const int in_place = receive_pdv_in_place(msg, allowed, timeout, use.fd);
+                if (in_place == 2) {
+                    out.is_message = true;
+                    return out;
+                }
+                if (in_place == 1) {
+                    pdu_offset += msg.dataset_size - before + 6;  // the PDU's body: PDV header and payload
+                    continue;
+                }
+            }
             const std::uint8_t type = receive_into(pdata_body_, timeout, use.fd);
             if (pdu_type(type) != pdu_type::p_data_tf) {
                 file.discard();

@@ -148,7 +148,8 @@ private:
     class fd_use;  // keeps fd_ open while a call uses it (see close())
     connection(int fd, const connection_options& options);
     std::uint8_t receive_into(std::vector<std::uint8_t>& body, double timeout, int fd);
-    void fill_read_buffer(int fd, double deadline);
+    void fill_read_buffer(int fd, double deadline, std::size_t most = SIZE_MAX);
+    int receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd);
 
     int fd_;
     connection_options options_;
