@@ -365,6 +365,64 @@ void test_several_messages_in_one_pdu() {
     CHECK(r.msg.dataset == (bytes{5, 6, 7, 8}));
 }
 
+// A data set received into memory: PDUs of one data set PDV are read straight into the
+// data set; PDUs of several PDVs, in between, go through the general decoder; a limit, a
+// context change or the peer closing midway give the same errors either way.
+void test_dataset_in_place() {
+    current_test = "dataset_in_place";
+    const bytes command = store_command(1);
+    const bytes d = pattern(10000, 3);
+    {
+        // Single-PDV PDUs, then one PDU of two PDVs, then single-PDV PDUs again.
+        pair p = make_pair();
+        bytes two = one_pdv(1, false, false, bytes(d.begin() + 3000, d.begin() + 4000));
+        const bytes second = one_pdv(1, false, false, bytes(d.begin() + 4000, d.begin() + 5000));
+        two.insert(two.end(), second.begin() + net::pdu_header_size, second.end());
+        const std::uint32_t length = std::uint32_t(two.size() - net::pdu_header_size);
+        for (int i = 0; i < 4; ++i) two[2 + i] = std::uint8_t(length >> (24 - 8 * i));
+        p.client->send(one_pdv(1, true, true, command));
+        for (std::size_t at = 0; at < 3000; at += 1000) {
+            const auto from = d.begin() + std::ptrdiff_t(at);
+            p.client->send(one_pdv(1, false, false, bytes(from, from + 1000)));
+        }
+        p.client->send(two);
+        p.client->send(one_pdv(1, false, false, bytes(d.begin() + 5000, d.begin() + 9999)));
+        p.client->send(one_pdv(1, false, true, bytes(d.begin() + 9999, d.end())));
+        const net::receive_result r = p.server->receive_message({1}, 5.0);
+        CHECK(r.is_message);
+        CHECK_EQ(r.msg.dataset_size, std::uint64_t(d.size()));
+        CHECK(r.msg.dataset == d);
+    }
+    {
+        // Over max_dataset in the second PDU.
+        net::connection_options small;
+        small.max_dataset = 1500;
+        pair p = make_pair({}, small);
+        p.client->send(one_pdv(1, true, true, command));
+        p.client->send(one_pdv(1, false, false, bytes(1000, 1)));
+        p.client->send(one_pdv(1, false, true, bytes(501, 2)));
+        expect_error([&] { p.server->receive_message({1}, 5.0); }, net_errc::too_large, "max_dataset in memory");
+    }
+    {
+        // A data set PDV on another accepted context.
+        pair p = make_pair();
+        p.client->send(one_pdv(1, true, true, command));
+        p.client->send(one_pdv(1, false, false, bytes(100, 1)));
+        p.client->send(one_pdv(3, false, true, bytes(100, 2)));
+        expect_error([&] { p.server->receive_message({1, 3}, 5.0); }, net_errc::protocol, "another context");
+    }
+    {
+        // The peer closes inside a payload: the receive fails, and so does the next one.
+        pair p = make_pair();
+        p.client->send(one_pdv(1, true, true, command));
+        const bytes pdu = one_pdv(1, false, true, d);
+        p.client->send(pdu.data(), 5000);
+        p.client->close();
+        expect_error([&] { p.server->receive_message({1}, 5.0); }, net_errc::closed, "closed inside a payload");
+        expect_error([&] { p.server->receive_message({1}, 5.0); }, net_errc::protocol, "after a broken PDU");
+    }
+}
+
 void test_dataset_to_file() {
     current_test = "dataset_to_file";
     const std::string dir = temp_dir();
@@ -720,6 +778,7 @@ void test_throughput() {
 int main() {
     turbodicom::test::run({
         test_pdu_round_trip, test_fragmentation,   test_messages,  test_several_messages_in_one_pdu,
+        test_dataset_in_place,
         test_dataset_to_file, test_send_from_file, test_peer_stops_or_closes, test_limits,
         test_protocol_errors, test_other_pdu,      test_close_from_another_thread, test_listener,
         test_throughput,
