@@ -111,14 +111,6 @@ def _check_out(out: str) -> str | None:
     return None
 
 
-def _fsync_folder(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Receiver:
     """The C-STORE handler and the per-association report of one storescp."""
 
@@ -154,6 +146,8 @@ class Receiver:
     # --- the handler ---------------------------------------------------------------------------
 
     def store(self, event: Any) -> Any:
+        from turbodicom.net.archive import fsync_folder
+
         with self._lock:
             self._writing += 1
         temp = None
@@ -173,7 +167,7 @@ class Receiver:
                 finally:
                     os.close(fd)
                 os.rename(received, os.path.join(folder, f"{uid}.dcm"))
-                _fsync_folder(folder)
+                fsync_folder(folder)
                 self._count(event.assoc, size, ok=True)
                 return SUCCESS
             data = event.encoded_dataset(include_meta=True)
@@ -186,7 +180,7 @@ class Receiver:
                 os.fsync(f.fileno())
             os.rename(temp, os.path.join(folder, f"{uid}.dcm"))
             temp = None
-            _fsync_folder(folder)
+            fsync_folder(folder)
             self._count(event.assoc, len(data), ok=True)
             return SUCCESS
         except Exception as exc:

@@ -289,7 +289,7 @@ class Archive:
                                         (row["SOPInstanceUID"],)).fetchone()
             os.rename(received, target)
             try:
-                _fsync_folder(folder)
+                fsync_folder(folder)
                 self._insert([row])
             except BaseException:
                 try:  # an indexed file is always on disk, a stored file always indexed
@@ -300,7 +300,7 @@ class Archive:
             if previous is not None and previous[0] != target and _inside(previous[0], self.store):
                 try:
                     os.unlink(previous[0])
-                    _fsync_folder(os.path.dirname(previous[0]))
+                    fsync_folder(os.path.dirname(previous[0]))
                 except OSError:
                     pass
         return row
@@ -455,10 +455,10 @@ class Archive:
         series or instance (as its Query/Retrieve Level asks), holding the requested keys
         (empty when the archive does not know them), the Query/Retrieve Level and the
         Specific Character Set when the identifier has one. Raises QueryError."""
-        for match in self._matches(identifier, model):
+        for match in self._responses(identifier, model):
             yield match.to_dataset()
 
-    def _matches(self, identifier: Dataset, model: str | None) -> Iterator[TextIdentifier]:
+    def _responses(self, identifier: Dataset, model: str | None) -> Iterator[TextIdentifier]:
         """The responses of :meth:`find` as :class:`TextIdentifier` (encoded without
         building a pydicom data set)."""
         plan = _response_plan(identifier)
@@ -489,7 +489,7 @@ class Archive:
     def handle_find(self, event: Any) -> Iterator[tuple[int, Dataset | None]]:
         """The ``evt.EVT_C_FIND`` handler."""
         try:
-            matches = self._matches(event.identifier, _model(event))
+            matches = self._responses(event.identifier, _model(event))
             for response in matches:
                 if event.is_cancelled:
                     yield CANCEL, None
@@ -613,7 +613,8 @@ def _inside(path: str, folder: str) -> bool:
     return os.path.commonpath([os.path.abspath(path), folder]) == folder
 
 
-def _fsync_folder(folder: str) -> None:
+def fsync_folder(folder: str) -> None:
+    """Make the entries of `folder` (a rename into it) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -632,7 +633,7 @@ def _make_folders(folder: str) -> None:
             os.mkdir(path)
         except FileExistsError:
             continue
-        _fsync_folder(os.path.dirname(path))
+        fsync_folder(os.path.dirname(path))
 
 
 def _to_sql(value: Any) -> Any:

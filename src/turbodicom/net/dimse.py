@@ -238,7 +238,7 @@ class TextIdentifier:
             vr, value = element.VR, element.value
             if vr not in _TEXT_VRS:
                 return None
-            if value is None or type(value) is str or isinstance(value, (str, PersonName)):
+            if value is None or isinstance(value, (str, PersonName)):
                 elements.append((int(element.tag), vr, None if value is None else str(value)))
             elif isinstance(value, (list, tuple, MultiValue)) and all(
                     isinstance(v, (str, PersonName)) for v in value):
