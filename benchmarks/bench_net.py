@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import pydicom
 import pytest
 
 from make_ct_series import CORPUS, default_source, make_ct_series
+from net_servers import dcmtk, empty, free_port, make_inbox, wait_for
 
 CHART = "network"
 SERIES = 500
@@ -44,36 +44,6 @@ STORE_TARGET = 1.5
 PEER_TARGET = 1.0
 PYNETDICOM_TARGET = 10.0
 BIG_CT = CORPUS / "pydicom-data" / "693_UNCI.dcm"  # a 512 x 512 CT slice
-SHM = Path("/dev/shm")
-
-
-def _dcmtk(tool: str) -> str | None:
-    for folder in ("/usr/bin", "/usr/local/bin"):
-        path = os.path.join(folder, tool)
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, timeout: float = 20.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"no server on port {port}")
 
 
 @pytest.fixture(scope="session")
@@ -90,19 +60,9 @@ def series(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture
 def inbox():
-    base = SHM if SHM.is_dir() else Path("/tmp")
-    folder = base / f"turbodicom-bench-{os.getpid()}-{time.monotonic_ns()}"
-    folder.mkdir()
+    folder = make_inbox("net")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def _empty(folder: Path) -> None:
-    for entry in folder.iterdir():
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
 
 
 PYNETDICOM_SCP = textwrap.dedent("""
@@ -125,7 +85,7 @@ def _scp_command(kind: str, port: int, out: Path) -> list[str] | None:
         return [sys.executable, "-m", "turbodicom.cli.main", "storescp", "--port", str(port), "--out", str(out),
                 "--max-pdu", str(PDU), "--quiet"]
     if kind == "dcmtk":
-        storescp = _dcmtk("storescp")
+        storescp = dcmtk("storescp")
         return None if storescp is None else [storescp, "-pdu", str(PDU), "-od", str(out), str(port)]
     if kind == "pynetdicom":
         return [sys.executable, "-c", PYNETDICOM_SCP, str(out), str(port)]
@@ -137,11 +97,11 @@ class Server:
         command = _scp_command(kind, 0, out)
         if command is None:
             pytest.skip(f"{kind} SCP is not installed")
-        self.port = _free_port()
+        self.port = free_port()
         command = _scp_command(kind, self.port, out)
         env = {**os.environ, "TCP_NODELAY": "1"}
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        _wait_for(self.port)
+        wait_for(self.port)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -178,7 +138,7 @@ def _turbodicom_scu(paths: list[Path], port: int):
 
 
 def _dcmtk_scu(paths: list[Path], port: int):
-    storescu = _dcmtk("storescu")
+    storescu = dcmtk("storescu")
     if storescu is None:
         pytest.skip("DCMTK storescu is not installed")
     command = [storescu, "-pdu", str(PDU), "127.0.0.1", str(port), *map(str, paths)]
@@ -212,7 +172,7 @@ SCUS = {"turbodicom": _turbodicom_scu, "dcmtk": _dcmtk_scu, "pynetdicom": _pynet
 
 def _version(kind: str) -> str:
     if kind == "dcmtk":
-        storescu = _dcmtk("storescu")
+        storescu = dcmtk("storescu")
         if storescu:
             first = subprocess.run([storescu, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
             return first.split()[2] if len(first.split()) > 2 else "?"
@@ -231,7 +191,7 @@ def _measure(benchmark, scu: str, scp: str, paths: list[Path], inbox: Path, *, g
         run()  # a first transfer: checks that everything arrives, and warms up both sides
         stored = [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
         assert len(stored) == len(paths), f"{len(stored)} of {len(paths)} files stored"
-        _empty(inbox)
+        empty(inbox)
         size = sum(p.stat().st_size for p in paths)
         benchmark.extra_info.update({
             "library": scu if scu == scp else f"{scu} -> {scp}",
@@ -247,7 +207,7 @@ def _measure(benchmark, scu: str, scp: str, paths: list[Path], inbox: Path, *, g
             benchmark.extra_info["baseline"] = True
         if target is not None:
             benchmark.extra_info["target_speedup"] = target
-        benchmark.pedantic(run, setup=lambda: _empty(inbox), rounds=rounds, iterations=1)
+        benchmark.pedantic(run, setup=lambda: empty(inbox), rounds=rounds, iterations=1)
     finally:
         server.stop()
 

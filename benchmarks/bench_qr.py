@@ -54,6 +54,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from make_ct_series import CORPUS, default_source, make_ct_series
+from net_servers import empty, executable, free_port, make_inbox, wait_for
 
 CHART = "network"
 PDU = 131072
@@ -68,7 +69,6 @@ FIND_TARGET = 2.0
 PYNETDICOM_FIND_TARGET = 10.0
 GET_TARGET = 1.5
 BIG_CT = CORPUS / "pydicom-data" / "693_UNCI.dcm"  # a 512 x 512 CT slice
-SHM = Path("/dev/shm")
 CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
 STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
@@ -79,36 +79,6 @@ SURNAMES = ["Adams", "Brown", "Clark", "Davis", "Evans", "Fischer", "Garcia", "H
 KINDS = ["dcmqrscp", "orthanc", "pynetdicom", "turbodicom"]  # turbodicom last: its ratios use the others
 
 _means: dict[tuple[str, str], float] = {}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with status {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"no server on port {port}")
-
-
-def _binary(*candidates: str) -> str | None:
-    for path in candidates:
-        if path and os.access(path, os.X_OK):
-            return path
-    return None
 
 
 # --- the archive ----------------------------------------------------------------------------------
@@ -366,12 +336,12 @@ class Server:
 
 class TurbodicomServer(Server):
     def __init__(self, data: Archive, work: Path) -> None:
-        self.port, self.ae_title = _free_port(), "QRSCP"
+        self.port, self.ae_title = free_port(), "QRSCP"
         start = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "turbodicom.cli.main", "qrscp", "--dir", str(data.root), "--port", str(self.port),
              "--max-pdu", str(PDU), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for(self.port, 120, self.process)
+        wait_for(self.port, 120, self.process)
         self.setup_seconds = time.monotonic() - start
         self.version = _version("turbodicom")
 
@@ -382,21 +352,21 @@ class PynetdicomServer(Server):
             self.version = metadata.version("pynetdicom")
         except metadata.PackageNotFoundError:
             pytest.skip("pynetdicom is not installed")
-        self.port, self.ae_title = _free_port(), "PYNETDICOM"
+        self.port, self.ae_title = free_port(), "PYNETDICOM"
         start = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-c", PYNETDICOM_SCP, str(data.root), str(self.port),
                                          str(PDU)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for(self.port, 180, self.process)
+        wait_for(self.port, 180, self.process)
         self.setup_seconds = time.monotonic() - start
 
 
 class DcmqrscpServer(Server):
     def __init__(self, data: Archive, work: Path) -> None:
-        binary = _binary("/usr/bin/dcmqrscp", "/usr/local/bin/dcmqrscp")
-        storescu = _binary("/usr/bin/storescu", "/usr/local/bin/storescu")
+        binary = executable("/usr/bin/dcmqrscp", "/usr/local/bin/dcmqrscp")
+        storescu = executable("/usr/bin/storescu", "/usr/local/bin/storescu")
         if binary is None or storescu is None:
             pytest.skip("DCMTK dcmqrscp or storescu is not installed")
-        self.port, self.ae_title = _free_port(), "QRSCP"
+        self.port, self.ae_title = free_port(), "QRSCP"
         storage = work / "dcmqrscp"
         storage.mkdir()
         config = work / "dcmqrscp.cfg"
@@ -415,7 +385,7 @@ class DcmqrscpServer(Server):
         start = time.monotonic()
         self.process = subprocess.Popen([binary, "-q", "-c", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, env=_nodelay_env(), cwd=work)
-        _wait_for(self.port, 20, self.process)
+        wait_for(self.port, 20, self.process)
         # storescu reads the folder itself (+sd, +r); one association for all 10,500 files.
         subprocess.run([storescu, "-aec", self.ae_title, "-pdu", str(PDU), "+sd", "+r", "127.0.0.1",
                         str(self.port), str(data.root)], check=True, env=_nodelay_env(),
@@ -427,10 +397,10 @@ class DcmqrscpServer(Server):
 
 class OrthancServer(Server):
     def __init__(self, data: Archive, work: Path) -> None:
-        binary = _binary("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or "")
+        binary = executable("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or "")
         if binary is None:
             pytest.skip("Orthanc is not installed")
-        self.port, self.http_port, self.ae_title = _free_port(), _free_port(), "ORTHANC"
+        self.port, self.http_port, self.ae_title = free_port(), free_port(), "ORTHANC"
         folder = work / "orthanc"
         folder.mkdir()
         config = {
@@ -617,16 +587,9 @@ def _get_round(server: Server, data: Archive, inbox: Path):
 
 @pytest.fixture
 def inbox():
-    base = SHM if SHM.is_dir() else Path("/tmp")
-    folder = base / f"turbodicom-bench-qr-{os.getpid()}-{time.monotonic_ns()}"
-    folder.mkdir()
+    folder = make_inbox("qr")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def _empty(folder: Path) -> None:
-    for entry in folder.iterdir():
-        entry.unlink()
 
 
 def _common_info(benchmark, kind: str, server: Server, group: str) -> None:
@@ -708,7 +671,7 @@ def test_get_ct(benchmark, archive, servers, capsys, inbox, kind):
     assert status is not None and status.Status == 0x0000, status
     assert len(received) == CT_SLICES, f"{len(received)} of {CT_SLICES} instances received"
     assert sum(p.stat().st_size for p in received) >= archive.ct_megabytes * 1e6 * 0.99
-    _empty(inbox)
+    empty(inbox)
     _common_info(benchmark, kind, server, "get-ct")
     benchmark.extra_info.update({
         "files": CT_SLICES,
@@ -719,5 +682,5 @@ def test_get_ct(benchmark, archive, servers, capsys, inbox, kind):
     })
     if kind == "turbodicom":
         benchmark.extra_info["target_speedup"] = GET_TARGET
-    benchmark.pedantic(run, setup=lambda: _empty(inbox), rounds=ROUNDS["get"], iterations=1)
+    benchmark.pedantic(run, setup=lambda: empty(inbox), rounds=ROUNDS["get"], iterations=1)
     _report_ratios(benchmark, "get-ct", kind, capsys, None)
