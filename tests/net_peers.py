@@ -108,3 +108,68 @@ class QRSCP:
             code = self.proc.wait()
         self._reader.join(timeout=5)
         return code, "".join(line + "\n" for line in self.lines), self.proc.stderr.read()
+
+
+class Orthanc:
+    """Orthanc (the Debian package) in a process, with a minimal configuration: its DICOM
+    port (`dicom_port`, a free one unless given) and HTTP port (`http_port`), the
+    `modalities` it knows ({name: [AE title, host, port]}), C-ECHO and C-STORE accepted from
+    any AE, and `allowed` more services from any AE ("Find", "Get", "Move"). Skips the test
+    when Orthanc is not installed. `rest()` answers parsed JSON, or the bytes of other
+    answers; what Orthanc prints goes to orthanc.log in `folder`."""
+
+    def __init__(self, folder: Path, modalities: dict, dicom_port: int | None = None,
+                 allowed: tuple[str, ...] = ()) -> None:
+        import json
+
+        binary = next((path for path in ("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or "")
+                       if path and os.access(path, os.X_OK)), None)
+        if binary is None:
+            pytest.skip("Orthanc is not installed")
+        self.dicom_port = dicom_port or free_port()
+        self.http_port = free_port()
+        config = {
+            "Name": "turbodicom-test", "DicomAet": "ORTHANC", "DicomPort": self.dicom_port,
+            "HttpPort": self.http_port, "StorageDirectory": str(folder / "storage"),
+            "IndexDirectory": str(folder / "index"), "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False, "DicomCheckCalledAet": False, "DicomAlwaysAllowEcho": True,
+            "DicomAlwaysAllowStore": True, "DicomCheckModalityHost": False, "DicomModalities": modalities,
+            "Plugins": [], "ConcurrentJobs": 1, "LogExportedResources": False,
+            **{f"DicomAlwaysAllow{service}": True for service in allowed},
+        }
+        self.config_path = folder / "orthanc.json"
+        self.config_path.write_text(json.dumps(config))
+        self.log = folder / "orthanc.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([binary, str(self.config_path)], stdout=log, stderr=subprocess.STDOUT,
+                                            env={**os.environ, "TCP_NODELAY": "1"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.rest("GET", "/system")
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("Orthanc exited: " + self.log.read_text(errors="replace")[-2000:])
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError("Orthanc did not start")
+
+    def rest(self, method: str, path: str, body: bytes | dict | str | None = None):
+        import json
+        import urllib.request
+
+        if isinstance(body, (dict, str)):
+            body = json.dumps(body).encode() if isinstance(body, dict) else body.encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=body, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = response.read()
+        return json.loads(data) if data[:1] in (b"{", b"[") else data
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

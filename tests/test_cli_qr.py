@@ -8,18 +8,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pydicom
 import pytest
 
-from net_peers import dataset_bytes, free_port
+from net_peers import Orthanc, dataset_bytes, free_port
 from qr_archive_files import (CT_1, CT_2, CT_SERIES, CT_STUDY, MR, MR_STUDY, PLAN, PLAN_STUDY, RLE, UIDS,
                               path_of, write_archive)
 
@@ -266,59 +263,10 @@ def test_bad_levels_and_arguments_exit_2(tmp_path):
 # --- Orthanc --------------------------------------------------------------------------------------------
 
 
-def _orthanc_binary() -> str:
-    for path in ("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or ""):
-        if path and os.access(path, os.X_OK):
-            return path
-    pytest.skip("Orthanc is not installed")
-
-
-class Orthanc:
-    def __init__(self, folder: Path, dest_port: int) -> None:
-        self.dicom_port = free_port()
-        self.http_port = free_port()
-        config = {
-            "Name": "turbodicom-test", "DicomAet": "ORTHANC", "DicomPort": self.dicom_port,
-            "HttpPort": self.http_port, "StorageDirectory": str(folder / "storage"),
-            "IndexDirectory": str(folder / "index"), "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False, "DicomCheckCalledAet": False, "DicomAlwaysAllowEcho": True,
-            "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True,
-            "DicomAlwaysAllowMove": True, "DicomCheckModalityHost": False,
-            "DicomModalities": {"dest": ["DEST", "127.0.0.1", dest_port]},
-            "Plugins": [], "ConcurrentJobs": 1, "LogExportedResources": False,
-        }
-        path = folder / "orthanc.json"
-        path.write_text(json.dumps(config))
-        self.process = subprocess.Popen([_orthanc_binary(), str(path)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, env={**os.environ, "TCP_NODELAY": "1"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self.rest("GET", "/system")
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("Orthanc exited")
-                time.sleep(0.1)
-        raise TimeoutError("Orthanc did not start")
-
-    def rest(self, method: str, path: str, body: bytes | None = None):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=body, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.read()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory, folder, storescp):
-    peer = Orthanc(tmp_path_factory.mktemp("orthanc"), storescp.port)
+    peer = Orthanc(tmp_path_factory.mktemp("orthanc"), {"dest": ["DEST", "127.0.0.1", storescp.port]},
+                   allowed=("Find", "Get", "Move"))
     try:
         for name in ("ct1", "ct2", "mr", "plan"):
             peer.rest("POST", "/instances", Path(path_of(folder, name)).read_bytes())

@@ -6,15 +6,12 @@ Query/Retrieve examples run as a user runs them."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pydicom
@@ -22,7 +19,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
-from net_peers import dataset_bytes, dcmtk, free_port, process
+from net_peers import Orthanc, dataset_bytes, dcmtk, free_port, process
 from qr_archive_files import (CT_1, CT_2, CT_SERIES, CT_STUDY, FILES, MR, MR_STUDY, PLAN,
                               PLAN_STUDY, RLE, RLE_STUDY, UIDS, path_of, write_archive)
 from turbodicom.net import AE, build_role, evt
@@ -508,64 +505,13 @@ def test_tutorial_examples_against_qrscp(qrscp, name):
 # --- Orthanc -------------------------------------------------------------------------------------------
 
 
-def _orthanc_binary() -> str:
-    for path in ("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or ""):
-        if path and os.access(path, os.X_OK):
-            return path
-    pytest.skip("Orthanc is not installed")
-
-
-class Orthanc:
-    def __init__(self, folder: Path, modalities: dict) -> None:
-        self.dicom_port = ORTHANC_DICOM_PORT
-        self.http_port = free_port()
-        config = {
-            "Name": "turbodicom-test", "DicomAet": "ORTHANC", "DicomPort": self.dicom_port,
-            "HttpPort": self.http_port, "StorageDirectory": str(folder / "storage"),
-            "IndexDirectory": str(folder / "index"), "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False, "DicomCheckCalledAet": False, "DicomAlwaysAllowEcho": True,
-            "DicomAlwaysAllowStore": True, "DicomCheckModalityHost": False, "DicomModalities": modalities,
-            "Plugins": [], "ConcurrentJobs": 1, "LogExportedResources": False,
-        }
-        path = folder / "orthanc.json"
-        path.write_text(json.dumps(config))
-        self.process = subprocess.Popen([_orthanc_binary(), str(path)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, env={**os.environ, "TCP_NODELAY": "1"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self.rest("GET", "/system")
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("Orthanc exited")
-                time.sleep(0.1)
-        raise TimeoutError("Orthanc did not start")
-
-    def rest(self, method: str, path: str, body: bytes | dict | str | None = None):
-        if isinstance(body, (dict, str)):
-            body = json.dumps(body).encode() if isinstance(body, dict) else body.encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=body, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            data = response.read()
-        return json.loads(data) if data[:1] in (b"{", b"[") else data
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory, qrscp, collector, folder):
     # Orthanc holds P1 and P2 (uploaded); P3 (the RLE image) only our qrscp has.
     modalities = {"turbo": {"AET": "DEST", "Host": "127.0.0.1", "Port": collector.port},
                   "scu": {"AET": "TURBO_SCU", "Host": "127.0.0.1", "Port": 1},
                   "qrscp": {"AET": "QRSCP", "Host": "127.0.0.1", "Port": qrscp.port}}
-    peer = Orthanc(tmp_path_factory.mktemp("orthanc"), modalities)
+    peer = Orthanc(tmp_path_factory.mktemp("orthanc"), modalities, dicom_port=ORTHANC_DICOM_PORT)
     try:
         for name in ("ct1", "ct2", "mr", "plan"):
             peer.rest("POST", "/instances", Path(path_of(folder, name)).read_bytes())

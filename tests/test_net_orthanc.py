@@ -5,82 +5,18 @@ package with a minimal configuration on free ports, started and stopped by the f
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from net_peers import dataset_bytes, free_port
+from net_peers import Orthanc, dataset_bytes
 from turbodicom.net import AE, evt
 from turbodicom.net.contexts import ALL_TRANSFER_SYNTAXES
 
 FILES = [get_testdata_file("CT_small.dcm"), get_testdata_file("MR_small_RLE.dcm")]
 pytestmark = pytest.mark.timeout(120)
-
-
-def _orthanc_binary() -> str:
-    for path in ("/usr/sbin/Orthanc", "/usr/bin/Orthanc", shutil.which("Orthanc") or ""):
-        if path and os.access(path, os.X_OK):
-            return path
-    pytest.skip("Orthanc is not installed")
-
-
-class Orthanc:
-    def __init__(self, folder: Path, scp_port: int) -> None:
-        self.dicom_port = free_port()
-        self.http_port = free_port()
-        config = {
-            "Name": "turbodicom-test",
-            "DicomAet": "ORTHANC",
-            "DicomPort": self.dicom_port,
-            "HttpPort": self.http_port,
-            "StorageDirectory": str(folder / "storage"),
-            "IndexDirectory": str(folder / "index"),
-            "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
-            "DicomCheckCalledAet": False,
-            "DicomAlwaysAllowEcho": True,
-            "DicomAlwaysAllowStore": True,
-            "DicomCheckModalityHost": False,
-            "DicomModalities": {"turbo": ["TURBO_SCP", "127.0.0.1", scp_port]},
-            "Plugins": [],
-            "ConcurrentJobs": 1,
-            "LogExportedResources": False,
-        }
-        self.config_path = folder / "orthanc.json"
-        self.config_path.write_text(json.dumps(config))
-        env = {**os.environ, "TCP_NODELAY": "1"}
-        self.process = subprocess.Popen([_orthanc_binary(), str(self.config_path)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self.rest("GET", "/system")
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("Orthanc exited: " + self.process.stdout.read().decode(errors="replace"))
-                time.sleep(0.1)
-        raise TimeoutError("Orthanc did not start")
-
-    def rest(self, method: str, path: str, body: bytes | None = None):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=body, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            data = response.read()
-        return json.loads(data) if data[:1] in (b"{", b"[") else data
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 @pytest.fixture
@@ -107,7 +43,7 @@ def turbodicom_scp(received):
 
 @pytest.fixture
 def orthanc(tmp_path, turbodicom_scp):
-    peer = Orthanc(tmp_path, turbodicom_scp)
+    peer = Orthanc(tmp_path, {"turbo": ["TURBO_SCP", "127.0.0.1", turbodicom_scp]})
     yield peer
     peer.stop()
 

@@ -4,7 +4,6 @@ sub-operations on the same association) and C-MOVE (to a third AE), as SCU and a
 from __future__ import annotations
 
 import subprocess
-import threading
 
 import pydicom
 import pytest

@@ -10,7 +10,7 @@ from pathlib import Path
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit, RLELossless
+from pydicom.uid import ImplicitVRLittleEndian
 
 from net_peers import dataset_bytes, dcmtk, free_port, process
 from turbodicom.net import AE, evt
