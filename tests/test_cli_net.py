@@ -368,6 +368,45 @@ def test_storescp_failure_answers_out_of_resources_and_leaves_nothing(tmp_path):
     _no_part_files(out)
 
 
+def _store_with_uid(port: int, uid: str) -> int:
+    """C-STORE of CT_small with `uid` as its SOP Instance UID; the response status."""
+    from turbodicom.net import AE
+
+    ds = pydicom.dcmread(CT)
+    ds.SOPInstanceUID = uid
+    ae = AE("SENDER")
+    ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
+    assoc = ae.associate("127.0.0.1", port, ae_title="STORESCP")
+    assert assoc.is_established
+    try:
+        return int(assoc.send_c_store(ds).Status)
+    finally:
+        assoc.release()
+
+
+def test_storescp_flat_layout_stores_in_cpp_and_falls_back_to_the_handler(tmp_path):
+    """In the flat layout the network layer stores instances itself; what it cannot store
+    (a UID that is no plain file name, a rename that fails) reaches the Python handler,
+    whose answer and cleanup are as always."""
+    out = tmp_path / "out"
+    blocked = "1.2.826.0.1.3680043.8.498.2"
+    with storescp(out) as scp:
+        assert _store_with_uid(scp.port, "1.2.826.0.1.3680043.8.498.1") == 0x0000
+        (out / f"{blocked}.dcm").mkdir()  # a folder where the file should go: rename fails
+        assert _store_with_uid(scp.port, blocked) == 0xA700
+        assert _store_with_uid(scp.port, "1.2.3..4") == 0xA700  # not a name we use
+        scp.wait_for(r": 0 files, 1 failed, .*released$")
+    assert scp.returncode == 0
+    assert any("unusable Affected SOP Instance UID '1.2.3..4'" in line for line in scp.errors), scp.errors
+    assert any(f"cannot store {blocked}" in line for line in scp.errors), scp.errors
+    assert [p.name for p in _files(out)] == ["1.2.826.0.1.3680043.8.498.1.dcm"]
+    assert (out / f"{blocked}.dcm").is_dir() and not list((out / f"{blocked}.dcm").iterdir())
+    stored = pydicom.dcmread(out / "1.2.826.0.1.3680043.8.498.1.dcm")
+    assert stored.SOPInstanceUID == stored.file_meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.3680043.8.498.1"
+    assert stored.PatientName == pydicom.dcmread(CT).PatientName
+    _no_part_files(out)
+
+
 def test_storescp_aborted_transfer_leaves_no_file(tmp_path):
     """A C-STORE whose data set is cut off by an A-ABORT: nothing may be written."""
     from pydicom.uid import ExplicitVRLittleEndian

@@ -3,6 +3,7 @@ sub-operations on the same association) and C-MOVE (to a third AE), as SCU and a
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pydicom
@@ -348,6 +349,52 @@ def test_queries_with_data_sets_streamed_to_files(tmp_path, monkeypatch):
     assert [s.Status for s, _ in results] == [0xFF00, 0x0000]
     assert results[0][1].PatientID == _headers()[1].PatientID
     assert list(tmp_path.iterdir()) == []
+
+
+def test_get_with_data_sets_streamed_to_files(tmp_path, monkeypatch):
+    """With STORE_RECV_CHUNKED_DATASET on, a C-GET's sub-operations reach the handler as DICOM
+    files (``event.dataset_path``; removed unless the handler moves them), and a C-GET
+    response's identifier (the failed instances) still arrives as a Dataset."""
+    from turbodicom.net import config
+
+    streamed, kept = tmp_path / "streamed", tmp_path / "kept"
+    streamed.mkdir()
+    kept.mkdir()
+    refused_class = _headers()[2].SOPClassUID  # RT Plan
+    seen, refused = [], []
+
+    def store(event):
+        path = event.dataset_path
+        seen.append(path)
+        uid = event.request.AffectedSOPInstanceUID
+        if event.request.AffectedSOPClassUID == refused_class:
+            refused.append(uid)
+            return 0xA700
+        assert pydicom.dcmread(path).file_meta.MediaStorageSOPInstanceUID == uid
+        if uid == _headers()[0].SOPInstanceUID:
+            os.replace(path, kept / f"{uid}.dcm")
+        return 0x0000
+
+    server = _qr_scp()
+    try:
+        ae, roles = _get_requestor(store)
+        assoc = ae.associate("127.0.0.1", server.server_address[1], ext_neg=roles,
+                             evt_handlers=[(evt.EVT_C_STORE, store)])
+        assert assoc.is_established
+        monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
+        monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET_DIR", str(streamed))
+        results = list(assoc.send_c_get(_query(), "P"))
+        assoc.release()
+    finally:
+        server.shutdown()
+    assert len(seen) == len(FILES) and all(p.startswith(str(streamed)) for p in seen)
+    final, identifier = results[-1]
+    assert final.Status == 0xB000
+    assert final.NumberOfCompletedSuboperations == 2 and final.NumberOfFailedSuboperations == 1
+    assert len(refused) == 1 and identifier.FailedSOPInstanceUIDList == refused[0]
+    assert list(streamed.iterdir()) == []
+    [moved] = kept.iterdir()
+    assert dataset_bytes(moved) == dataset_bytes(FILES[0])
 
 
 def test_get_with_a_maximum_pdu_above_the_ae_default():

@@ -437,7 +437,8 @@ void register_net(py::module_& m) {
            py::arg("prefetch") = nullptr, py::arg("next_path") = "")
         .def("receive_message", [](net::connection& c, const std::vector<std::uint8_t>& accepted, double timeout,
                                    const std::string& dataset_dir, const std::string& dataset_name,
-                                   const py::object& file_meta) {
+                                   const py::object& file_meta, const std::string& store_folder,
+                                   std::uint32_t peer_max) -> py::object {
             // file_meta: None, or (implementation class UID, version name, source AE,
             // {context id: transfer syntax}) to write the data set as a DICOM file.
             net::file_meta_options meta;
@@ -452,14 +453,26 @@ void register_net(py::module_& m) {
                     meta.transfer_syntaxes[item.first.cast<std::uint8_t>()] = item.second.cast<std::string>();
                 }
             }
+            // store_folder: a C-STORE-RQ streamed to a file is stored there by
+            // store_received_file when it can be, answered with Success (peer_max: the peer's
+            // maximum PDU); that returns ("stored", context id, command, path, file size,
+            // "" or why the folder could not be flushed: then no response was sent).
             net::receive_result r;
+            net::stored_file stored;
             {
                 py::gil_scoped_release release;
                 r = c.receive_message(accepted, timeout, dataset_dir, dataset_name, with_meta ? &meta : nullptr);
+                if (!store_folder.empty() && r.is_message && !r.msg.dataset_path.empty()) {
+                    stored = net::store_received_file(c, r.msg, store_folder, peer_max);
+                }
+            }
+            if (stored.result != net::stored_file::outcome::not_stored) {
+                return py::make_tuple("stored", r.msg.context_id, to_bytes(r.msg.command), stored.path,
+                                      r.msg.dataset_offset + r.msg.dataset_size, stored.error);
             }
             return receive_result_to_python(std::move(r));
         }, py::arg("accepted"), py::arg("timeout") = 0.0, py::arg("dataset_dir") = "", py::arg("dataset_name") = "",
-           py::arg("file_meta") = py::none())
+           py::arg("file_meta") = py::none(), py::arg("store_folder") = "", py::arg("peer_max") = 0)
         .def("close", [](net::connection& c) {
             py::gil_scoped_release release;
             c.close();

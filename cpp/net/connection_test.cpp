@@ -9,9 +9,11 @@
 // Plain executable: prints one line per failure, returns non-zero on failure.
 #include "net/connection.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +32,7 @@
 #include "net/dimse.hpp"
 #include "net/net_error.hpp"
 #include "net/pdu.hpp"
+#include "net/store_file.hpp"
 
 // ---------------------------------------------------------------------------
 // Allocation tracking: the largest single request made through operator new on the
@@ -453,6 +456,149 @@ void test_dataset_to_file() {
     fs::remove_all(dir);
 }
 
+// Data sets received to files: one that ends inside a PDU holding the next message's
+// command, a write that fails (the file size limit), and a peer closing midway leave either
+// the whole data set or no file.
+void test_dataset_to_file_edges() {
+    current_test = "dataset_to_file_edges";
+    const std::string dir = temp_dir();
+    pair p = make_pair();
+    {
+        const bytes d = pattern(70000, 3);
+        const bytes store1 = store_command(1), store2 = store_command(2);
+        bytes body;
+        auto add_pdv = [&](std::uint8_t header, const std::uint8_t* data, std::size_t n) {
+            const std::uint32_t len = std::uint32_t(n + 2);
+            for (int i = 0; i < 4; ++i) body.push_back(std::uint8_t(len >> (24 - 8 * i)));
+            body.push_back(1);
+            body.push_back(header);
+            body.insert(body.end(), data, data + n);
+        };
+        // PDU 1: command 1 and the first 30,000 bytes; PDU 2: the next 30,000 bytes; PDU 3:
+        // the last 10,000 bytes, command 2 and 5 bytes of data set 2; then data set 2's end.
+        auto send_body = [&] {
+            bytes pdu = {0x04, 0, 0, 0, 0, 0};
+            for (int i = 0; i < 4; ++i) pdu[2 + i] = std::uint8_t(body.size() >> (24 - 8 * i));
+            pdu.insert(pdu.end(), body.begin(), body.end());
+            p.client->send(pdu);
+            body.clear();
+        };
+        add_pdv(0x03, store1.data(), store1.size());
+        add_pdv(0x00, d.data(), 30000);
+        send_body();
+        add_pdv(0x00, d.data() + 30000, 30000);
+        send_body();
+        add_pdv(0x02, d.data() + 60000, 10000);
+        add_pdv(0x03, store2.data(), store2.size());
+        add_pdv(0x00, d.data(), 5);
+        send_body();
+        p.client->send(one_pdv(1, false, true, bytes(d.begin() + 5, d.begin() + 9)));
+        net::receive_result r = p.server->receive_message({1}, 10.0, dir, "one.part");
+        CHECK(r.is_message && r.msg.command == store1);
+        CHECK(read_file(dir + "/one.part") == d);
+        r = p.server->receive_message({1}, 10.0, dir, "two.part");
+        CHECK(r.is_message && r.msg.command == store2);
+        CHECK(read_file(dir + "/two.part") == bytes(d.begin(), d.begin() + 9));
+    }
+    {
+        // Writes past a 1 MiB file size limit fail with EFBIG (SIGXFSZ ignored): io, no file.
+        rlimit old{};
+        ::getrlimit(RLIMIT_FSIZE, &old);
+        const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = old;
+        small.rlim_cur = 1 << 20;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        pair q = make_pair();
+        const bytes d = pattern(3 << 20, 4);
+        const bytes command = store_command(3);
+        std::thread sender([&] {
+            try {  // fails once the receiver gives up and closes
+                q.client->send_message(1, command.data(), command.size(), d.data(), d.size(), 65536);
+            } catch (const net::net_error&) {
+            }
+        });
+        expect_error([&] { q.server->receive_message({1}, 10.0, dir, "big.part"); }, net_errc::io, "file size limit");
+        ::setrlimit(RLIMIT_FSIZE, &old);
+        std::signal(SIGXFSZ, old_handler);
+        q.server->close();
+        sender.join();
+        CHECK(!fs::exists(dir + "/big.part"));
+    }
+    {
+        // The peer closes after 2 MiB of a 3 MiB data set: closed, no file.
+        pair q = make_pair();
+        const bytes d = pattern(2 << 20, 5);
+        const bytes command = store_command(4);
+        q.client->send(one_pdv(1, true, true, command));
+        for (std::size_t at = 0; at < d.size(); at += 65536) {
+            q.client->send(one_pdv(1, false, false, bytes(d.begin() + std::ptrdiff_t(at),
+                                                          d.begin() + std::ptrdiff_t(at + 65536))));
+        }
+        q.client->close();
+        expect_error([&] { q.server->receive_message({1}, 10.0, dir, "cut.part"); }, net_errc::closed, "peer closed");
+        CHECK(!fs::exists(dir + "/cut.part"));
+    }
+    fs::remove_all(dir);
+}
+
+// A C-STORE received to a file and stored by store_received_file: renamed into the folder
+// as <SOP Instance UID>.dcm and answered with Success; requests it must leave to the caller
+// (a UID that is no plain file name, a rename that fails, a message without a data set file).
+void test_store_received_file() {
+    current_test = "store_received_file";
+    CHECK(net::is_plain_uid("1.2.840.10008.1.1"));
+    CHECK(net::is_plain_uid("7"));
+    for (const char* uid : {"", ".", "1.", ".1", "1..2", "1.2a", "../1", "1/2", "1 2"}) CHECK(!net::is_plain_uid(uid));
+    CHECK(!net::is_plain_uid(std::string(65, '1')));
+    CHECK(net::is_plain_uid(std::string(64, '1')));
+
+    const std::string dir = temp_dir();
+    pair p = make_pair();
+    net::file_meta_options meta;
+    meta.implementation_class_uid = "1.2.3";
+    meta.transfer_syntaxes.assign(256, "1.2.840.10008.1.2.1");
+    auto receive = [&](std::uint16_t id, const std::string& sop_instance, const bytes& d) {
+        const bytes command =
+            dimse::encode(dimse::c_store_rq(id, "1.2.840.10008.5.1.4.1.1.7", sop_instance));
+        p.client->send_message(1, command.data(), command.size(), d.data(), d.size(), 16384);
+        const net::receive_result r = p.server->receive_message({1}, 10.0, dir, ".in" + std::to_string(id), &meta);
+        CHECK(r.is_message);
+        return r;
+    };
+
+    const bytes d = pattern(50000, 8);
+    net::receive_result r = receive(1, "1.2.3.4.1", d);
+    net::stored_file stored = net::store_received_file(*p.server, r.msg, dir, 16384);
+    CHECK(stored.result == net::stored_file::outcome::stored);
+    CHECK_EQ(stored.path, dir + "/1.2.3.4.1.dcm");
+    CHECK(!fs::exists(dir + "/.in1"));
+    const bytes file = read_file(dir + "/1.2.3.4.1.dcm");
+    CHECK_EQ(file.size(), std::size_t(r.msg.dataset_offset + d.size()));
+    CHECK(bytes(file.begin() + std::ptrdiff_t(r.msg.dataset_offset), file.end()) == d);
+    net::receive_result answer = p.client->receive_message({1}, 5.0);
+    CHECK(answer.is_message && !answer.msg.has_dataset);
+    const dimse::command_set rsp = dimse::decode(answer.msg.command.data(), answer.msg.command.size());
+    CHECK(rsp.us(dimse::command_field_tag) == std::uint16_t(dimse::command_field::c_store_rsp));
+    CHECK(rsp.us(dimse::message_id_being_responded_to) == std::uint16_t(1));
+    CHECK(rsp.us(dimse::status) == std::uint16_t(0));
+    CHECK(rsp.text(dimse::affected_sop_instance_uid) == std::string("1.2.3.4.1"));
+
+    // Not stored, nothing sent, the received file left in place.
+    r = receive(2, "1.2.3.x", d);
+    CHECK(net::store_received_file(*p.server, r.msg, dir, 16384).result == net::stored_file::outcome::not_stored);
+    CHECK(fs::exists(dir + "/.in2"));
+    fs::create_directories(dir + "/1.2.3.4.3.dcm/inside");  // a non-empty folder: rename fails
+    r = receive(3, "1.2.3.4.3", d);
+    CHECK(net::store_received_file(*p.server, r.msg, dir, 16384).result == net::stored_file::outcome::not_stored);
+    CHECK(fs::exists(dir + "/.in3"));
+    r = receive(4, "1.2.3.4.4", d);
+    net::message in_memory = r.msg;
+    in_memory.dataset_path.clear();
+    CHECK(net::store_received_file(*p.server, in_memory, dir, 16384).result == net::stored_file::outcome::not_stored);
+    CHECK(!p.client->readable(0.2));  // no response went out for any of them
+    fs::remove_all(dir);
+}
+
 void test_send_from_file() {
     current_test = "send_from_file";
     const std::string dir = temp_dir();
@@ -779,7 +925,7 @@ int main() {
     turbodicom::test::run({
         test_pdu_round_trip, test_fragmentation,   test_messages,  test_several_messages_in_one_pdu,
         test_dataset_in_place,
-        test_dataset_to_file, test_send_from_file, test_peer_stops_or_closes, test_limits,
+        test_dataset_to_file, test_dataset_to_file_edges, test_store_received_file, test_send_from_file, test_peer_stops_or_closes, test_limits,
         test_protocol_errors, test_other_pdu,      test_close_from_another_thread, test_listener,
         test_throughput,
     });

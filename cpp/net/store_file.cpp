@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "net/dimse.hpp"
 
@@ -159,6 +160,68 @@ c_store_file_outcome c_store_file(connection& c, const std::vector<scu_context>&
     } catch (const net_error& e) {
         throw response_error(e);
     }
+    return out;
+}
+
+bool is_plain_uid(const std::string& uid) {
+    if (uid.empty() || uid.size() > 64 || uid.front() == '.' || uid.back() == '.') return false;
+    for (std::size_t i = 0; i < uid.size(); ++i) {
+        const char ch = uid[i];
+        if (ch == '.') {
+            if (uid[i - 1] == '.') return false;
+        } else if (ch < '0' || ch > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+// fsync of a file or folder by name; the errno of the failing call, or 0.
+int sync_path(const std::string& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return errno;
+    const int err = ::fsync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    return err;
+}
+
+bool printable_ascii(const std::string& text) {
+    for (const char ch : text) {
+        if (ch < 0x20 || ch > 0x7E) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+stored_file store_received_file(connection& c, const message& msg, const std::string& folder,
+                                std::uint32_t peer_max_pdu) {
+    stored_file out;
+    if (msg.dataset_path.empty() || folder.empty()) return out;
+    const dimse::command_set command = dimse::decode(msg.command.data(), msg.command.size());
+    const auto field = command.us(dimse::command_field_tag);
+    const auto id = command.us(dimse::message_id);
+    const auto sop_class = command.text(dimse::affected_sop_class_uid);
+    const auto sop_instance = command.text(dimse::affected_sop_instance_uid);
+    if (field != std::uint16_t(dimse::command_field::c_store_rq) || !id || !sop_class || sop_class->empty() ||
+        !printable_ascii(*sop_class) || !sop_instance || !is_plain_uid(*sop_instance)) {
+        return out;
+    }
+    if (sync_path(msg.dataset_path, O_RDONLY) != 0) return out;
+    const std::string target = folder + "/" + *sop_instance + ".dcm";
+    if (::rename(msg.dataset_path.c_str(), target.c_str()) != 0) return out;
+    out.path = target;
+    if (const int err = sync_path(folder, O_RDONLY | O_DIRECTORY)) {
+        out.result = stored_file::outcome::failed;
+        out.error = std::string("flushing the folder: ") + std::strerror(err);
+        return out;
+    }
+    const std::vector<std::uint8_t> response =
+        dimse::encode(dimse::c_store_rsp(*id, 0x0000, *sop_class, *sop_instance));
+    out.result = stored_file::outcome::stored;  // also when sending fails (net_error): the file is kept
+    c.send_message(msg.context_id, response.data(), response.size(), nullptr, 0, peer_max_pdu);
     return out;
 }
 

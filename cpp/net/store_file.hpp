@@ -87,4 +87,25 @@ c_store_file_outcome c_store_file(connection& c, const std::vector<scu_context>&
                                   std::uint32_t peer_max_pdu, double response_timeout,
                                   file_prefetch* prefetch = nullptr, const std::string& next_path = "");
 
+// A C-STORE-RQ whose data set receive_message wrote to a file (msg.dataset_path, File Meta
+// first), stored as a storage SCP that keeps files stores it: the file flushed to disk,
+// renamed to <folder>/<Affected SOP Instance UID>.dcm (replacing an instance received
+// before), the folder flushed, and only then a C-STORE-RSP with Success sent.
+struct stored_file {
+    enum class outcome {
+        not_stored,  // nothing done: not such a request, a UID that is not a plain file name, or the
+                     // flush or rename failed (the file is where receive_message left it)
+        stored,      // renamed, flushed, and the response sent
+        failed,      // renamed, but the folder could not be flushed: no response sent
+    };
+    outcome result = outcome::not_stored;
+    std::string path;   // where the file is, when renamed
+    std::string error;  // failed: why
+};
+stored_file store_received_file(connection& c, const message& msg, const std::string& folder,
+                                std::uint32_t peer_max_pdu);
+
+// Whether `uid` can name a file: 1 to 64 characters, digits in groups separated by dots.
+bool is_plain_uid(const std::string& uid);
+
 }  // namespace turbodicom::net

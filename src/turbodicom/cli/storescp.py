@@ -9,11 +9,13 @@ request and the accepted transfer syntax, then the data set bytes exactly as
 received (nothing is decoded, except the Study and Series Instance UIDs the
 layout needs).
 
-A file is written atomically: to ``.<SOPInstanceUID>.<random>.part`` in its
-target folder, flushed to disk (``os.fsync``), then renamed to
-``<SOPInstanceUID>.dcm`` (replacing an instance received earlier with the same
-UID), and the folder is synced; only then does the C-STORE response say
-Success (0x0000). When anything fails the temporary file is removed and the
+A file is written atomically: as it arrives, to a hidden ``.<random>.part``
+file in the output folder, then flushed to disk (fsync), renamed to
+``<SOPInstanceUID>.dcm`` in its target folder (replacing an instance received
+earlier with the same UID), and the folder is synced; only then does the
+C-STORE response say Success (0x0000). In the flat layout the network layer's
+C++ code takes these steps itself (``turbodicom.net.association.StoreFolder``);
+the Python handler sees only the instances it cannot store that way. When anything fails the temporary file is removed and the
 response is 0xA700 (Out of resources) with the reason in its Error Comment, and
 the reason is printed on stderr. A transfer aborted midway never reaches the
 handler (the network layer hands over complete messages only), so it leaves no
@@ -184,15 +186,7 @@ class Receiver:
             self._count(event.assoc, len(data), ok=True)
             return SUCCESS
         except Exception as exc:
-            LOGGER.error("cannot store %s from %s: %s", event.request.AffectedSOPInstanceUID,
-                         _peer(event.assoc), exc)
-            self._count(event.assoc, 0, ok=False)
-            from pydicom.dataset import Dataset
-
-            status = Dataset()
-            status.Status = OUT_OF_RESOURCES
-            status.ErrorComment = f"cannot store: {exc}"[:64]
-            return status
+            return self._failure(event.assoc, event.request, exc)
         finally:
             if temp is not None:
                 try:
@@ -202,6 +196,25 @@ class Receiver:
             with self._lock:
                 self._writing -= 1
                 self._idle.notify_all()
+
+    def stored(self, assoc: Any, request: Any, path: str, size: int) -> None:
+        """An instance the network layer stored into the folder itself (flat layout)."""
+        self._count(assoc, size, ok=True)
+
+    def store_failed(self, assoc: Any, request: Any, path: str, error: str) -> Any:
+        """The network layer renamed an instance into the folder but could not flush the
+        folder: the response is a failure, as from :meth:`store`."""
+        return self._failure(assoc, request, error)
+
+    def _failure(self, assoc: Any, request: Any, reason: Any) -> Any:
+        LOGGER.error("cannot store %s from %s: %s", request.AffectedSOPInstanceUID, _peer(assoc), reason)
+        self._count(assoc, 0, ok=False)
+        from pydicom.dataset import Dataset
+
+        status = Dataset()
+        status.Status = OUT_OF_RESOURCES
+        status.ErrorComment = f"cannot store: {reason}"[:64]
+        return status
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no handler is writing a file; False on timeout."""
@@ -292,6 +305,12 @@ def run(args: argparse.Namespace) -> int:
 
         config.STORE_RECV_CHUNKED_DATASET = True
         config.STORE_RECV_CHUNKED_DATASET_DIR = out
+        if args.layout == "flat":
+            # The C++ layer flushes, renames and answers by itself; the handler below sees
+            # only what it cannot store so (a UID that is no plain file name, a failure).
+            from turbodicom.net.association import StoreFolder
+
+            ae._store_folder = StoreFolder(out, receiver.stored, receiver.store_failed)
         handlers = [(evt.EVT_C_STORE, receiver.store), (evt.EVT_ESTABLISHED, receiver.established),
                     (evt.EVT_REJECTED, receiver.rejected), (evt.EVT_CONN_CLOSE, receiver.closed)]
         try:

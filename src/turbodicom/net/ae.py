@@ -58,6 +58,7 @@ class AE:
         self.implementation_version_name = IMPLEMENTATION_VERSION_NAME
         self._servers: list[Any] = []
         self._handlers = evt.Handlers()
+        self._store_folder: Any = None  # an association.StoreFolder: C-STOREs stored by the C++ layer
 
     # --- identity ----------------------------------------------------------------------
 

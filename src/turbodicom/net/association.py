@@ -480,21 +480,13 @@ class Association(QueryRetrieveMixin):
         accepted = [c.context_id for c in self.accepted_contexts]
         by_id = {c.context_id: c for c in self.accepted_contexts}
         timeout = float(self.network_timeout or 0) or 0.0
-        # Streamed data sets become whole DICOM files as they arrive: File Meta Information
-        # first (written in C++ from the command), then the data set.
-        file_meta = (str(self.ae.implementation_class_uid), self.ae.implementation_version_name,
-                     self.requestor.ae_title, {c.context_id: str(c.transfer_syntax[0]) for c in self.accepted_contexts})
-        prefix, serial = uuid.uuid4().hex, itertools.count()  # names of streamed data set files
         while True:
-            streamed = config.STORE_RECV_CHUNKED_DATASET
-            directory = (config.STORE_RECV_CHUNKED_DATASET_DIR or _temp_dir()) if streamed else ""
-            name = f".{prefix}{next(serial)}.part" if streamed else ""
             try:
                 # A PDU that arrived while a query looked for a C-CANCEL is handled first.
                 result, self._deferred_pdu = getattr(self, "_deferred_pdu", None), None
                 if result is None:
-                    result = self._connection.receive_message(accepted, timeout, directory, name,
-                                                              file_meta if streamed else None)
+                    result = self._connection.receive_message(accepted, timeout, *self._streaming(),
+                                                              *self._store_folder())
             except _core.NetError as exc:
                 if exc.code == "closed":
                     self._event(EVT_CONNECTION_CLOSED)
@@ -511,6 +503,14 @@ class Association(QueryRetrieveMixin):
                 return
             if result[0] == "pdu":
                 if self._other_pdu(result[1], result[2]):
+                    return
+                continue
+            if result[0] == "stored":
+                try:
+                    self._stored(result)
+                except _core.NetError as exc:
+                    LOGGER.error("Sending the response failed: %s", exc)
+                    self._send_abort(2, 0)
                     return
                 continue
             _kind, context_id, command, dataset, path, offset = result
@@ -577,20 +577,8 @@ class Association(QueryRetrieveMixin):
             attributes = ({"_dataset_bytes": dataset} if path is None
                           else {"_dataset_path": path, "_dataset_offset": offset})
             status = self._status_of(evt.EVT_C_STORE, request, context, **attributes)
-            if (type(status) is int and 0 <= status <= 0xFFFF and type(request.MessageID) is int
-                    and request.AffectedSOPClassUID and request.AffectedSOPInstanceUID):
-                # The usual answer, encoded in C++: the same bytes as the Message below.
-                self._event(EVT_P_DATA_REQUEST)
-                self._connection.send_message(
-                    context.context_id,
-                    _core.command_c_store_rsp(request.MessageID, status, request.AffectedSOPClassUID,
-                                              request.AffectedSOPInstanceUID),
-                    None, self._peer_max_pdu())
-                return
-            response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
-                               AffectedSOPClassUID=request.AffectedSOPClassUID,
-                               AffectedSOPInstanceUID=request.AffectedSOPInstanceUID,
-                               CommandDataSetType=NO_DATASET)
+            self._send_store_response(request, status)
+            return
         elif request.CommandField in (C_FIND_RQ, C_MOVE_RQ, C_GET_RQ):
             if not _is_query_model(context.abstract_syntax, request.CommandField):
                 # A query on a context of another service (PS3.7 C.5.2: unrecognized operation).
@@ -615,6 +603,70 @@ class Association(QueryRetrieveMixin):
         _apply_status(response, status)
         self._send(context.context_id, response)
 
+    def _streaming(self) -> tuple:
+        """The receive_message arguments for where a data set goes: into memory, or with
+        ``STORE_RECV_CHUNKED_DATASET`` into a new file (folder, name, and the File Meta
+        Information that C++ writes in front of it from the command), so that it becomes a
+        whole DICOM file as it arrives."""
+        if not config.STORE_RECV_CHUNKED_DATASET:
+            return "", "", None
+        spec = getattr(self, "_file_meta_spec", None)
+        if spec is None or spec[0] is not self.accepted_contexts:
+            peer = self.requestor.ae_title if self.mode == "acceptor" else self.acceptor.ae_title
+            meta = (str(self.ae.implementation_class_uid), self.ae.implementation_version_name, peer,
+                    {c.context_id: str(c.transfer_syntax[0]) for c in self.accepted_contexts})
+            spec = self._file_meta_spec = (self.accepted_contexts, meta, uuid.uuid4().hex, itertools.count())
+        directory = config.STORE_RECV_CHUNKED_DATASET_DIR or _temp_dir()
+        return directory, f".{spec[2]}{next(spec[3])}.part", spec[1]
+
+    def _store_folder(self) -> tuple[str, int]:
+        """The receive_message arguments that let the C++ layer store C-STOREs into the AE's
+        :class:`StoreFolder` (only when data sets are streamed to files in that folder)."""
+        target = self.ae._store_folder
+        if target is None or not config.STORE_RECV_CHUNKED_DATASET:
+            return "", 0
+        return target.folder, self._peer_max_pdu()
+
+    def _stored(self, result: tuple) -> None:
+        """A C-STORE that the C++ layer stored into the StoreFolder (and answered, unless the
+        folder could not be flushed); raises NetError."""
+        _kind, context_id, command, path, size, error = result
+        self._event(EVT_P_DATA_RECEIVED)
+        request = Message.decode(command)
+        request.context_id = context_id
+        target = self.ae._store_folder
+        if error:
+            try:
+                status = target.failed(self, request, path, error)
+            except Exception:
+                LOGGER.exception("Exception in the store folder's failure callback")
+                status = STORE_HANDLER_FAILED
+            self._send_store_response(request, status)
+            return
+        self._event(EVT_P_DATA_REQUEST)
+        try:
+            target.stored(self, request, path, size)
+        except Exception:
+            LOGGER.exception("Exception in the store folder's callback")
+
+    def _send_store_response(self, request: Message, status: Any) -> None:
+        """Answer a C-STORE-RQ with `status` (a handler's result); raises NetError."""
+        if (type(status) is int and 0 <= status <= 0xFFFF and type(request.MessageID) is int
+                and request.AffectedSOPClassUID and request.AffectedSOPInstanceUID):
+            # The usual answer, encoded in C++: the same bytes as the Message below.
+            self._event(EVT_P_DATA_REQUEST)
+            self._connection.send_message(
+                request.context_id,
+                _core.command_c_store_rsp(request.MessageID, status, request.AffectedSOPClassUID,
+                                          request.AffectedSOPInstanceUID),
+                None, self._peer_max_pdu())
+            return
+        response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
+                           AffectedSOPClassUID=request.AffectedSOPClassUID,
+                           AffectedSOPInstanceUID=request.AffectedSOPInstanceUID, CommandDataSetType=NO_DATASET)
+        _apply_status(response, status)
+        self._send(request.context_id, response)
+
     def _status_of(self, event: Any, request: Message, context: PresentationContext, **attributes: Any) -> Any:
         try:
             return evt.trigger(self._handlers, self, event, request=request, context=context, **attributes)
@@ -628,13 +680,16 @@ class Association(QueryRetrieveMixin):
         self._event(EVT_P_DATA_REQUEST)
         self._connection.send_message(context_id, message.encode(), dataset, self._peer_max_pdu())
 
-    def _receive_response(self, context_id: int) -> Message | None:
+    def _receive_response(self, context_id: int, streamed: bool = False) -> Message | None:
         """The next message on an established association (requestor side), or None when
-        the association ended (released, aborted or timed out)."""
+        the association ended (released, aborted or timed out). `streamed`: a C-STORE-RQ's
+        data set (a C-GET's sub-operation) goes to a file as :meth:`_streaming` says; the
+        message then has ``dataset_path`` and ``dataset_offset`` instead of ``dataset``."""
         timeout = float(self.dimse_timeout or 0) or 0.0
         accepted = [c.context_id for c in self.accepted_contexts]
         try:
-            result = self._connection.receive_message(accepted, timeout, "", "")
+            result = self._connection.receive_message(accepted, timeout,
+                                                      *(self._streaming() if streamed else ("", "", None)))
         except _core.NetError as exc:
             self._response_failed(exc)
             return None
@@ -642,11 +697,21 @@ class Association(QueryRetrieveMixin):
             self._other_pdu(result[1], result[2])
             self._close()
             return None
-        _kind, cid, command, dataset, _path, _offset = result
+        _kind, cid, command, dataset, path, offset = result
         self._event(EVT_P_DATA_RECEIVED)
         message = Message.decode(command)
         message.context_id = cid
         message.dataset = dataset
+        if path:
+            if message.CommandField == C_STORE_RQ:
+                message.dataset_path, message.dataset_offset = path, offset
+            else:  # a response's identifier: read back
+                try:
+                    with open(path, "rb") as f:
+                        f.seek(offset)
+                        message.dataset = f.read()
+                finally:
+                    os.unlink(path)
         return message
 
     def _response_failed(self, exc: Exception) -> None:
@@ -933,6 +998,22 @@ def _apply_status(response: Message, status: Any) -> None:
         response.Status = int(status)
     except (TypeError, ValueError):
         response.Status = STORE_BAD_STATUS
+
+
+class StoreFolder:
+    """C-STOREs that an SCP stores without a Python handler: each data set streamed to a
+    file in `folder` (``STORE_RECV_CHUNKED_DATASET``, ``STORE_RECV_CHUNKED_DATASET_DIR``
+    set to the same folder) is flushed, renamed to ``<SOP Instance UID>.dcm`` and the folder
+    flushed by the C++ layer, which then answers Success. Set as ``ae._store_folder``. The
+    callbacks run after that: ``stored(assoc, request, path, size)``, and
+    ``failed(assoc, request, path, error)`` (the folder could not be flushed; its return
+    value is the response status). Requests it cannot store this way (a UID that is not a
+    plain file name, a failed flush or rename) go to the EVT_C_STORE handler as usual."""
+
+    def __init__(self, folder: str, stored: Any, failed: Any) -> None:
+        self.folder = folder
+        self.stored = stored
+        self.failed = failed
 
 
 def _temp_dir() -> str:

@@ -161,7 +161,7 @@ class QueryRetrieveMixin:
         while True:
             if self._connection is None:  # aborted, by this side (another thread) or the peer
                 return None
-            message = self._receive_response(0)
+            message = self._receive_response(0, streamed=response_field == C_GET_RSP)
             if message is None:
                 return None
             if message.CommandField == C_STORE_RQ:
@@ -176,17 +176,21 @@ class QueryRetrieveMixin:
     def _answer_store(self, request: Message) -> None:
         """A C-STORE request arriving on this association (a C-GET's sub-operation)."""
         context = next(c for c in self.accepted_contexts if c.context_id == request.context_id)
-        status = self._status_of(evt.EVT_C_STORE, request, context, _dataset_bytes=request.dataset)
-        response = Message(CommandField=C_STORE_RSP, MessageIDBeingRespondedTo=request.MessageID,
-                           AffectedSOPClassUID=request.AffectedSOPClassUID,
-                           AffectedSOPInstanceUID=request.AffectedSOPInstanceUID, CommandDataSetType=NO_DATASET)
-        from turbodicom.net.association import _apply_status
-
-        _apply_status(response, status)
+        path = getattr(request, "dataset_path", None)
+        attributes = ({"_dataset_bytes": request.dataset} if path is None
+                      else {"_dataset_path": path, "_dataset_offset": request.dataset_offset})
+        try:
+            status = self._status_of(evt.EVT_C_STORE, request, context, **attributes)
+        finally:
+            if path is not None:  # not taken by the handler
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
         if self._connection is None:  # the association was aborted while the handler ran
             return
         try:
-            self._send(request.context_id, response)
+            self._send_store_response(request, status)
         except _core.NetError as exc:
             LOGGER.error("Cannot answer the C-STORE sub-operation: %s", exc)
             self.abort()

@@ -166,7 +166,9 @@ class TLSConnection:
                              implementation_uid, version, source_ae)
 
     def receive_message(self, accepted: list[int], timeout: float, dataset_dir: str,
-                        dataset_name: str, file_meta: tuple | None = None) -> tuple:
+                        dataset_name: str, file_meta: tuple | None = None, store_folder: str = "",
+                        peer_max: int = 0) -> tuple:
+        # store_folder: over TLS, C-STOREs always go to the Python handler (no "stored" results).
         command = bytearray()
         dataset = bytearray()
         context = None
