@@ -24,6 +24,7 @@ from turbodicom.net.contexts import (
     ABSTRACT_SYNTAX_NOT_SUPPORTED,
     TRANSFER_SYNTAX_NOT_SUPPORTED,
     PresentationContext,
+    cached_uid,
 )
 from turbodicom.net.dimse import (
     C_CANCEL_RQ,
@@ -413,9 +414,9 @@ class Association(QueryRetrieveMixin):
             mine = supported.get(abstract)
             # A rejected context keeps the requestor's UIDs as sent: they may be invalid, so
             # they bypass the checking setters.
-            context._transfer_syntax = [UID(t) for t in syntaxes]
+            context._transfer_syntax = [cached_uid(t) for t in syntaxes]
             if mine is None:
-                context._abstract_syntax = UID(abstract)
+                context._abstract_syntax = cached_uid(abstract)
                 context.result = ABSTRACT_SYNTAX_NOT_SUPPORTED
                 self.rejected_contexts.append(context)
                 answers.append((context_id, ABSTRACT_SYNTAX_NOT_SUPPORTED, ""))
@@ -820,27 +821,34 @@ class Association(QueryRetrieveMixin):
             self._connection.send_message(context.context_id, request.encode(), data, self._peer_max_pdu())
 
     def _send_stored_file(self, path: str, next_path: str, msg_id: int, originator_aet: str | None = None,
-                          originator_id: int | None = None) -> Dataset:
+                          originator_id: int | None = None) -> int | None:
         """A C-STORE sub-operation of a C-MOVE (this association leads to the destination):
         `send_c_store(path)`, with the file `next_path` (the next sub-operation's; "" for
-        none) read ahead while the peer stores this one."""
+        none) read ahead while the peer stores this one. Returns the response's Status, or
+        None when no response came."""
         if self.is_established and isinstance(self._connection, _core.Connection):
             with self._lock:
-                sent, status = self._c_store_file(path, msg_id, 2, originator_aet, originator_id, next_path)
+                sent, status = self._c_store_file(path, msg_id, 2, originator_aet, originator_id, next_path,
+                                                  as_code=True)
             if sent:
                 return status
-        return self.send_c_store(path, msg_id=msg_id, originator_aet=originator_aet, originator_id=originator_id)
+        status = self.send_c_store(path, msg_id=msg_id, originator_aet=originator_aet, originator_id=originator_id)
+        return int(status.Status) if "Status" in status else None
 
     def _c_store_file(self, path: str, msg_id: int, priority: int, originator_aet: str | None,
                       originator_id: int | None, next_path: str | None = None,
-                      within_query: bool = False) -> tuple[bool, Dataset]:
+                      within_query: bool = False, as_code: bool = False) -> tuple[bool, Any]:
         """A C-STORE of a file's data set as stored, in one C++ call (meta group read, context
         chosen, request sent, response received): (False, None) when the file's meta group or
         transfer syntax does not allow it and nothing was sent, else (True, the status; an
         empty Dataset when no response came). With `next_path` (not None), that file is read
         ahead for the next call. `within_query`: a sub-operation of a C-GET this association
         serves: C-CANCELs that arrive first are noted for it, and a PDU that ends the
-        association is left for the association to handle once the C-GET stops."""
+        association is left for the association to handle once the C-GET stops. `as_code`:
+        the status is the Status value (None when no response came) instead of a Dataset,
+        which sub-operations need alone (reading it back from a Dataset cost more than the
+        rest of a sub-operation's Python)."""
+        no_response = None if as_code else Dataset()
         contexts = self._scu_contexts
         if contexts is None or contexts[0] is not self.accepted_contexts or len(contexts[1]) != len(
                 self.accepted_contexts):
@@ -860,7 +868,7 @@ class Association(QueryRetrieveMixin):
             else:
                 LOGGER.error("C-STORE failed: %s", exc)
                 self.abort()
-            return True, Dataset()
+            return True, no_response
         if result is None:
             return False, None
         self._event(EVT_P_DATA_REQUEST)
@@ -873,13 +881,15 @@ class Association(QueryRetrieveMixin):
             else:
                 self._other_pdu(result[1], result[2])
                 self._close()
-            return True, Dataset()
+            return True, no_response
         _kind, _cid, command, command_field, status, plain, responding_to, _cancelled = result
         self._event(EVT_P_DATA_RECEIVED)
         if command_field != C_STORE_RSP or responding_to != msg_id:
             LOGGER.error("Unexpected %s instead of the C-STORE-RSP to message %d", Message.decode(command).name,
                          msg_id)
-            return True, Dataset()
+            return True, no_response
+        if as_code:
+            return True, status
         if plain:
             return True, status_only(status)
         return True, status_dataset(Message.decode(command))

@@ -3,6 +3,7 @@ offered or accepted for it, shaped like pynetdicom's."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from pydicom._uid_dict import UID_dictionary
@@ -65,7 +66,7 @@ class PresentationContext:
     @abstract_syntax.setter
     def abstract_syntax(self, uid: str) -> None:
         uid = _uid(uid)
-        if len(uid) > 64 or not uid.is_valid:
+        if not _is_valid(uid):
             raise ValueError(f"'{uid}' is not a valid UID")
         self._abstract_syntax = uid
 
@@ -81,7 +82,7 @@ class PresentationContext:
 
     def add_transfer_syntax(self, uid: str) -> None:
         uid = _uid(uid)
-        if not uid.is_valid:
+        if not _is_valid(uid):
             raise ValueError(f"'{uid}' is not a valid transfer syntax UID")
         if uid not in self._transfer_syntax:
             self._transfer_syntax.append(uid)
@@ -115,13 +116,30 @@ class PresentationContext:
 def _uid(value: str | bytes) -> UID:
     if isinstance(value, bytes):
         value = value.decode("ascii")
-    value = str(value)
+    if type(value) is UID:
+        return value
+    return _uid_of(str(value))
+
+
+# Contexts are made for every association from the same few UIDs; pydicom's UID() checks
+# its value with regular expressions each time (a fifth of an association's Python time).
+@functools.lru_cache(maxsize=4096)
+def _uid_of(value: str) -> UID:
     if not value[:1].isdigit():  # a keyword such as "CTImageStorage"
         keyword = _KEYWORDS.get(value)
         if keyword is None:
             raise ValueError(f"'{value}' is neither a UID nor a known SOP class keyword")
         value = keyword
-    return UID(value)
+    return cached_uid(value)
+
+
+# UID(text), shared: the same text gives the same (immutable) object.
+cached_uid = functools.lru_cache(maxsize=4096)(UID)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_valid(uid: UID) -> bool:
+    return len(uid) <= 64 and uid.is_valid
 
 
 _KEYWORDS = {entry[4]: uid for uid, entry in UID_dictionary.items() if entry[4]}

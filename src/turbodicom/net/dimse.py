@@ -166,7 +166,7 @@ _STATUS_RELATED = (0x00000901, 0x00000902, 0x00000903, 0x00001020, 0x00001021, 0
 
 
 def _syntax_flags(transfer_syntax: str) -> tuple[bool, bool, bool]:
-    ts = UID(transfer_syntax)
+    ts = str(transfer_syntax)
     deflated = ts == "1.2.840.10008.1.2.1.99"
     if ts == "1.2.840.10008.1.2":
         return True, True, deflated

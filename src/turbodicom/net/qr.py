@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
@@ -363,9 +364,9 @@ class QueryRetrieveMixin:
             return None
         if isinstance(item, (str, os.PathLike)) and isinstance(self._connection, _core.Connection):
             sent, status = self._c_store_file(os.fspath(item), self._next_message_id(), 2, None, None,
-                                              next_path, within_query=True)
+                                              next_path, within_query=True, as_code=True)
             if sent:
-                return int(status.Status) if "Status" in status else None
+                return status
         msg_id = self._next_message_id()
         try:
             context, request, source, data = self._store_request(item, msg_id)
@@ -553,11 +554,10 @@ def _store_sub_operation(assoc: Any, item: Any, originator: tuple[str, int], nex
     meanwhile. Returns its status, or None when it could not be sent."""
     try:
         if isinstance(item, (str, os.PathLike)):
-            status = assoc._send_stored_file(os.fspath(item), next_path, assoc._next_message_id(), originator[0],
-                                             originator[1])
-        else:
-            status = assoc.send_c_store(item, msg_id=assoc._next_message_id(), originator_aet=originator[0],
-                                        originator_id=originator[1])
+            return assoc._send_stored_file(os.fspath(item), next_path, assoc._next_message_id(), originator[0],
+                                           originator[1])
+        status = assoc.send_c_store(item, msg_id=assoc._next_message_id(), originator_aet=originator[0],
+                                    originator_id=originator[1])
     except (ValueError, _core.NetError) as exc:
         LOGGER.error("C-STORE sub-operation failed: %s", exc)
         return None
@@ -590,11 +590,23 @@ def _decode_identifier(raw: bytes, transfer_syntax: str) -> Dataset:
         raise ValueError(f"cannot inflate the data set: {exc}") from None
     _check_structure(plain, implicit, little)
     try:
-        for element in identifier.iterall():
-            _ = element.value  # converted now, so that a value that cannot be read fails here
+        _read_values(identifier)
     except Exception as exc:
         raise ValueError(str(exc)) from None
     return identifier
+
+
+def _read_values(ds: Dataset) -> None:
+    """Converts every value that is not empty now (items of sequences too), so that a value
+    that cannot be read fails here. Empty values, most keys of a query, cannot fail and stay
+    unconverted (converting every element cost a fifth of a C-FIND's Python time)."""
+    for tag, element in list(ds._dict.items()):
+        if isinstance(element, RawDataElement) and not element.value and element.VR != "SQ":
+            continue
+        element = ds[tag]
+        if element.VR == "SQ":
+            for item in element.value:
+                _read_values(item)
 
 
 def _check_structure(raw: bytes, implicit: bool, little: bool) -> None:
