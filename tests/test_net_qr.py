@@ -207,8 +207,9 @@ def _get_requestor(store) -> tuple[AE, list]:
     return ae, roles
 
 
-def test_get_turbodicom_to_turbodicom():
-    received, store = _store_collector()
+def _get_everything(store) -> list:
+    """The responses to a C-GET of every instance of a _qr_scp server, whose sub-operations
+    go to the EVT_C_STORE handler `store`."""
     server = _qr_scp()
     try:
         ae, roles = _get_requestor(store)
@@ -219,6 +220,12 @@ def test_get_turbodicom_to_turbodicom():
         assoc.release()
     finally:
         server.shutdown()
+    return results
+
+
+def test_get_turbodicom_to_turbodicom():
+    received, store = _store_collector()
+    results = _get_everything(store)
     final = results[-1][0]
     assert final.Status == 0x0000
     assert final.NumberOfCompletedSuboperations == len(FILES)
@@ -375,18 +382,9 @@ def test_get_with_data_sets_streamed_to_files(tmp_path, monkeypatch):
             os.replace(path, kept / f"{uid}.dcm")
         return 0x0000
 
-    server = _qr_scp()
-    try:
-        ae, roles = _get_requestor(store)
-        assoc = ae.associate("127.0.0.1", server.server_address[1], ext_neg=roles,
-                             evt_handlers=[(evt.EVT_C_STORE, store)])
-        assert assoc.is_established
-        monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
-        monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET_DIR", str(streamed))
-        results = list(assoc.send_c_get(_query(), "P"))
-        assoc.release()
-    finally:
-        server.shutdown()
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET", True)
+    monkeypatch.setattr(config, "STORE_RECV_CHUNKED_DATASET_DIR", str(streamed))
+    results = _get_everything(store)
     assert len(seen) == len(FILES) and all(p.startswith(str(streamed)) for p in seen)
     final, identifier = results[-1]
     assert final.Status == 0xB000

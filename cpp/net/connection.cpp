@@ -234,6 +234,7 @@ public:
         path_ = path;
     }
     void write(const std::uint8_t* data, std::size_t size) { write_all(fd_, data, size, path_); }
+    int fd() const { return fd_; }
     void commit() {
         const int fd = fd_;
         fd_ = -1;
@@ -287,7 +288,12 @@ connection::connection(int fd, const connection_options& options) : fd_(fd), opt
     read_buffer_.resize(read_buffer_size);
 }
 
-connection::~connection() { close(); }
+connection::~connection() {
+    close();
+    for (int& end : pipe_) {
+        if (end >= 0) ::close(end);
+    }
+}
 
 std::unique_ptr<connection> connection::adopt(int fd, const connection_options& options) {
     if (fd < 0) fail(net_errc::io, 0, "adopt: invalid socket");
@@ -497,14 +503,14 @@ std::uint8_t connection::receive_into(std::vector<std::uint8_t>& body, double ti
 // else (another PDU type, several PDVs, a command fragment, another context, a length
 // over a limit) returns 0 having consumed nothing, and the caller takes the PDU the usual
 // way, which checks and reports it. Returns 1 for a fragment, 2 for the last one.
-int connection::receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd) {
-    if (rx_broken_) return 0;
-    const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
+std::optional<connection::dataset_pdv> connection::next_dataset_pdv(const message& msg, const bool allowed[256],
+                                                                     double deadline, int fd) {
+    if (rx_broken_) return std::nullopt;
     while (read_end_ - read_pos_ < pdu_header_size) fill_read_buffer(fd, deadline, p_data_overhead);
     const pdu_header header = read_header(read_buffer_.data() + read_pos_);
     if (pdu_type(header.type) != pdu_type::p_data_tf || header.length < 6 ||
         header.length > body_limit(header.type, options_.max_pdu_receive)) {
-        return 0;
+        return std::nullopt;
     }
     while (read_end_ - read_pos_ < p_data_overhead) {
         fill_read_buffer(fd, deadline, p_data_overhead - (read_end_ - read_pos_));
@@ -516,10 +522,96 @@ int connection::receive_pdv_in_place(message& msg, const bool allowed[256], doub
     const std::uint8_t control = item[5];
     if (std::uint64_t(item_length) + 4 != header.length || item_length < 2 || (control & 0x01) != 0 ||
         (control & 0xFC) != 0 || context_id != msg.context_id || !allowed[context_id]) {
-        return 0;
+        return std::nullopt;
     }
     const std::size_t size = item_length - 2;
-    if (size > options_.max_dataset - std::min(options_.max_dataset, msg.dataset_size)) return 0;
+    if (size > options_.max_dataset - std::min(options_.max_dataset, msg.dataset_size)) return std::nullopt;
+    return dataset_pdv{size, (control & 0x02) != 0};
+}
+
+// A data set PDV (see next_dataset_pdv) moved from the socket to the data set's file with
+// splice(2) through a pipe: the kernel hands the socket's pages to the file without a copy
+// into this process. Returns as receive_pdv_in_place.
+int connection::receive_pdv_to_file(message& msg, const bool allowed[256], double timeout, int fd, int file,
+                                    const std::string& path) {
+    const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
+    const std::optional<dataset_pdv> pdv = next_dataset_pdv(msg, allowed, deadline, fd);
+    if (!pdv) return 0;
+    if (pipe_[0] < 0) {
+        if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return 0;
+        ::fcntl(pipe_[1], F_SETPIPE_SZ, 1 << 20);  // best effort: at least 64 KiB otherwise
+    }
+    read_pos_ += p_data_overhead;
+    rx_broken_ = true;  // until the payload is complete
+    const std::size_t size = pdv->size;
+    std::size_t filled = std::min(read_end_ - read_pos_, size);
+    if (filled) write_all(file, read_buffer_.data() + read_pos_, filled, path);
+    read_pos_ += filled;
+    if (read_pos_ == read_end_) read_pos_ = read_end_ = 0;
+    if (file_buffer_.size() < file_chunk) file_buffer_.resize(file_chunk);
+    while (filled < size) {
+        ssize_t n;
+        if (no_splice_) {  // the rest of this PDU the usual way
+            n = ::recv(fd, file_buffer_.data(), std::min(size - filled, file_buffer_.size()), 0);
+            if (n > 0) {
+                write_all(file, file_buffer_.data(), std::size_t(n), path);
+                filled += std::size_t(n);
+                continue;
+            }
+        } else {
+            n = ::splice(fd, nullptr, pipe_[1], nullptr, size - filled, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                move_pipe_to_file(std::size_t(n), file, path);
+                filled += std::size_t(n);
+                continue;
+            }
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {  // not for this socket
+                no_splice_ = true;
+                continue;
+            }
+        }
+        if (n == 0) fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            request_quick_ack(fd);
+            wait_for(fd, POLLIN, deadline);
+            continue;
+        }
+        fail_errno("splice", errno);
+    }
+    rx_broken_ = false;
+    msg.dataset_size += size;
+    return pdv->last ? 2 : 1;
+}
+
+// Writes the `n` bytes in the pipe to `file`: spliced, or read and written where the file
+// system does not take splice (EINVAL), which then stays off for this connection.
+void connection::move_pipe_to_file(std::size_t n, int file, const std::string& path) {
+    while (n > 0) {
+        const ssize_t m = no_splice_ ? -1 : ::splice(pipe_[0], nullptr, file, nullptr, n, SPLICE_F_MOVE);
+        if (m > 0) {
+            n -= std::size_t(m);
+            continue;
+        }
+        if (m < 0 && errno == EINTR && !no_splice_) continue;
+        if (m == 0 || (!no_splice_ && errno != EINVAL && errno != ENOSYS)) {
+            fail(net_errc::io, 0, errno_text(("writing " + path).c_str(), m < 0 ? errno : EIO));
+        }
+        no_splice_ = true;
+        const ssize_t r = ::read(pipe_[0], file_buffer_.data(), std::min(n, file_buffer_.size()));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) fail(net_errc::io, 0, errno_text("reading the splice pipe", r < 0 ? errno : EIO));
+        write_all(file, file_buffer_.data(), std::size_t(r), path);
+        n -= std::size_t(r);
+    }
+}
+
+int connection::receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd) {
+    const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
+    const std::optional<dataset_pdv> pdv = next_dataset_pdv(msg, allowed, deadline, fd);
+    if (!pdv) return 0;
+    const std::size_t size = pdv->size;
+    const std::uint8_t control = pdv->last ? 0x02 : 0x00;
 
     read_pos_ += p_data_overhead;
     rx_broken_ = true;  // until the payload is complete
@@ -710,10 +802,12 @@ receive_result connection::receive_message(const std::vector<std::uint8_t>& acce
         if (pdata_next_ >= pdata_pending_.size()) {
             pdata_pending_.clear();
             pdata_next_ = 0;
-            if (!to_file && command_done && dataset_follows) {
+            if (command_done && dataset_follows && !(to_file && no_splice_)) {
                 const std::uint64_t before = msg.dataset_size;
-                const int in_place = receive_pdv_in_place(msg, allowed, timeout, use.fd);
+                const int in_place = to_file ? receive_pdv_to_file(msg, allowed, timeout, use.fd, file.fd(), path)
+                                             : receive_pdv_in_place(msg, allowed, timeout, use.fd);
                 if (in_place == 2) {
+                    if (to_file) file.commit();
                     out.is_message = true;
                     return out;
                 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -150,6 +151,18 @@ private:
     std::uint8_t receive_into(std::vector<std::uint8_t>& body, double timeout, int fd);
     void fill_read_buffer(int fd, double deadline, std::size_t most = SIZE_MAX);
     int receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd);
+    int receive_pdv_to_file(message& msg, const bool allowed[256], double timeout, int fd, int file,
+                            const std::string& path);
+    void move_pipe_to_file(std::size_t n, int file, const std::string& path);
+    // The next PDU when it is one data set PDV of msg's context within the limits (its 12
+    // header bytes read into the read buffer, nothing consumed): the payload size and
+    // whether it is the last fragment; else nullopt.
+    struct dataset_pdv {
+        std::size_t size;
+        bool last;
+    };
+    std::optional<dataset_pdv> next_dataset_pdv(const message& msg, const bool allowed[256], double deadline,
+                                                int fd);
 
     int fd_;
     connection_options options_;
@@ -164,6 +177,8 @@ private:
     std::vector<pdv> pdata_pending_;         // its PDVs after the end of the last message
     std::size_t pdata_next_ = 0;
     std::vector<std::uint8_t> file_buffer_;  // send_message_from_file's chunks, reused
+    int pipe_[2] = {-1, -1};                 // receive_pdv_to_file's pipe (made on first use)
+    bool no_splice_ = false;                 // splice refused (a file system without it): read and write
 };
 
 // A listening socket for an SCP.
