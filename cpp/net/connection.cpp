@@ -111,6 +111,20 @@ void request_quick_ack(int fd) {
 #endif
 }
 
+// After a read inside a PDU that returned `n` <= 0: fails when the peer closed (0) or on an
+// error of `call`; waits for more bytes (asking for a quick ACK first) when there are none
+// yet. The caller then reads again.
+void await_more(ssize_t n, int fd, double deadline, const char* call) {
+    if (n == 0) fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
+    if (errno == EINTR) return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        request_quick_ack(fd);
+        wait_for(fd, POLLIN, deadline);
+        return;
+    }
+    fail_errno(call, errno);
+}
+
 void set_nonblocking(int fd) {
     const int flags = ::fcntl(fd, F_GETFL, 0);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) fail_errno("fcntl", errno);
@@ -483,14 +497,7 @@ std::uint8_t connection::receive_into(std::vector<std::uint8_t>& body, double ti
             read_end_ = std::size_t(n) - into_body;
             continue;
         }
-        if (n == 0) fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            request_quick_ack(fd);
-            wait_for(fd, POLLIN, deadline);
-            continue;
-        }
-        fail_errno("recv", errno);
+        await_more(n, fd, deadline, "recv");
     }
     rx_broken_ = false;
     return header.type;
@@ -570,14 +577,7 @@ int connection::receive_pdv_to_file(message& msg, const bool allowed[256], doubl
                 continue;
             }
         }
-        if (n == 0) fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            request_quick_ack(fd);
-            wait_for(fd, POLLIN, deadline);
-            continue;
-        }
-        fail_errno("splice", errno);
+        await_more(n, fd, deadline, no_splice_ ? "recv" : "splice");
     }
     rx_broken_ = false;
     msg.dataset_size += size;
@@ -639,18 +639,12 @@ int connection::receive_pdv_in_place(message& msg, const bool allowed[256], doub
             read_end_ = std::size_t(n) - into_data;
             continue;
         }
-        if (n == 0) {
+        try {
+            await_more(n, fd, deadline, "recv");
+        } catch (...) {
             data.resize(start);
-            fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
+            throw;
         }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            request_quick_ack(fd);
-            wait_for(fd, POLLIN, deadline);
-            continue;
-        }
-        data.resize(start);
-        fail_errno("recv", errno);
     }
     rx_broken_ = false;
     msg.dataset_size += size;
