@@ -8,7 +8,7 @@ import zlib
 from typing import Any
 
 from pydicom.charset import default_encoding
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import PersonName
@@ -137,8 +137,9 @@ del _keyword
 
 def status_dataset(response: Message) -> Dataset:
     """The Status of a response, with its related elements, as pynetdicom returns it."""
-    # Raw elements, as a data set read from the command's bytes holds them (converted on access).
-    elements = {_STATUS_TAG: _raw_element(_STATUS_TAG, "US", response.Status)}
+    # Raw elements, as a data set read from the command's bytes holds them (converted on
+    # access), but Status, which every caller reads, ready.
+    elements = {_STATUS_TAG: _status_element(response.Status)}
     for tag in _STATUS_RELATED:
         value = getattr(response, COMMAND_ELEMENTS[tag][0])
         if value is not None:
@@ -149,7 +150,19 @@ def status_dataset(response: Message) -> Dataset:
 
 def status_only(status: int) -> Dataset:
     """The status data set of a response that holds no other status element."""
-    return _new_dataset(Dataset, {_STATUS_TAG: _raw_element(_STATUS_TAG, "US", status)}, default_encoding)
+    return _new_dataset(Dataset, {_STATUS_TAG: _status_element(status)}, default_encoding)
+
+
+def _status_element(status: Any) -> Any:
+    """The (0000,0900) Status element holding `status`, already converted: made by copying
+    the state of one made by DataElement() (as reader.py makes data sets), since reading
+    Status back from a raw element cost more than the rest of a C-FIND response's Python."""
+    if type(status) is not int or not 0 <= status <= 0xFFFF:
+        return _raw_element(_STATUS_TAG, "US", status)
+    element = object.__new__(DataElement)
+    element.__dict__.update(_STATUS_STATE)
+    element._value = status
+    return element
 
 
 def _raw_element(tag: Any, vr: str, value: Any) -> RawDataElement:
@@ -160,6 +173,7 @@ def _raw_element(tag: Any, vr: str, value: Any) -> RawDataElement:
 
 
 _STATUS_TAG = _core.tag(0x00000900)
+_STATUS_STATE = dict(DataElement(_STATUS_TAG, "US", 0).__dict__)
 # The elements of a response that pynetdicom puts in its status data set besides Status,
 # in tag order.
 _STATUS_RELATED = (0x00000901, 0x00000902, 0x00000903, 0x00001020, 0x00001021, 0x00001022, 0x00001023)
