@@ -274,7 +274,14 @@ def read_dataset_bytes(raw: bytes | bytearray | memoryview, implicit: bool, litt
         _raise_invalid(exc)
     elements, read_implicit = _assemble(built, default_encoding, "<no filename>")
     ds = _new_dataset(Dataset, elements, default_encoding)
-    ds.set_original_encoding(read_implicit, little, _own_encoding(elements, default_encoding))
+    # What set_original_encoding sets, without Dataset.__setattr__ (a C-FIND requestor
+    # reads an identifier per response).
+    state = ds.__dict__
+    state["_read_implicit"] = read_implicit
+    state["_read_little"] = little
+    charset = _own_encoding(elements, default_encoding)
+    if charset is not None:
+        state["_read_charset"] = charset
     return ds
 
 
