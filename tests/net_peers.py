@@ -78,8 +78,9 @@ def dataset_bytes(source: str | Path | bytes) -> bytes:
 
 class QRSCP:
     """``turbodicom qrscp`` in a process, on a port it picks (``port``): ``first`` is the line
-    it prints when ready, ``files`` how many instances it serves, ``lines`` what it prints
-    after that (read as it comes). ``stop()``: (exit status, that output, stderr)."""
+    it prints when ready, ``title`` its AE title, ``files`` how many instances it serves,
+    ``lines`` what it prints after that (read as it comes). ``stop()``: (exit status, that
+    output, stderr)."""
 
     def __init__(self, *options: str) -> None:
         import re
@@ -93,7 +94,7 @@ class QRSCP:
         if match is None:
             self.proc.kill()
             raise AssertionError(f"qrscp did not start: {self.first}{self.proc.communicate()[1]}")
-        self.port, self.files = int(match.group(1)), int(match.group(3))
+        self.port, self.title, self.files = int(match.group(1)), match.group(2), int(match.group(3))
         self.lines: list[str] = []
         self._reader = threading.Thread(target=lambda: self.lines.extend(line.rstrip("\n") for line in self.proc.stdout),
                                         daemon=True)

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
-from net_peers import Orthanc, dataset_bytes, dcmtk, free_port, process
+from net_peers import QRSCP, Orthanc, dataset_bytes, dcmtk, free_port, process
 from qr_archive_files import (CT_1, CT_2, CT_SERIES, CT_STUDY, FILES, MR, MR_STUDY, PLAN,
                               PLAN_STUDY, RLE, RLE_STUDY, UIDS, path_of, write_archive)
 from turbodicom.net import AE, build_role, evt
@@ -263,32 +262,6 @@ def _sop_class(source: str) -> str:
     return str(pydicom.dcmread(get_testdata_file(source), stop_before_pixels=True).SOPClassUID)
 
 
-class QRSCP:
-    """``turbodicom qrscp`` in a process: its port and its output."""
-
-    def __init__(self, folder: Path, *options: str) -> None:
-        self.proc = subprocess.Popen([*COMMAND, "qrscp", "--dir", str(folder), "--port", "0", *options],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.first = self.proc.stdout.readline()
-        match = re.match(r"listening on 0\.0\.0\.0:(\d+) as (\S+), serving (\d+) files", self.first)
-        if match is None:
-            self.proc.kill()
-            raise AssertionError(f"qrscp did not start: {self.first}{self.proc.communicate()[1]}")
-        self.port, self.title, self.files = int(match.group(1)), match.group(2), int(match.group(3))
-        self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(line.rstrip() for line in self.proc.stdout),
-                         daemon=True).start()
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.terminate()
-        try:
-            code = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        return code, self.proc.stderr.read()
-
-
 @pytest.fixture(scope="module")
 def collector():
     peer = Collector()
@@ -302,11 +275,11 @@ ORTHANC_DICOM_PORT = free_port()
 
 @pytest.fixture(scope="module")
 def qrscp(folder, collector):
-    server = QRSCP(folder, "--aetitle", "QRSCP", "--move", f"DEST=127.0.0.1:{collector.port}",
+    server = QRSCP("--dir", str(folder), "--aetitle", "QRSCP", "--move", f"DEST=127.0.0.1:{collector.port}",
                    "--move", f"DCMDEST=127.0.0.1:{DCMTK_DEST_PORT}",
                    "--move", f"ORTHANC=127.0.0.1:{ORTHANC_DICOM_PORT}")
     yield server
-    code, errors = server.stop()
+    code, _output, errors = server.stop()
     assert code == 0, errors
     assert server.lines[-1] == "stopped"
 
@@ -314,6 +287,7 @@ def qrscp(folder, collector):
 def test_qrscp_starts(qrscp, folder):
     assert qrscp.files == 5
     assert qrscp.title == "QRSCP"
+    assert qrscp.first.startswith("listening on 0.0.0.0:")
     assert "(1 skipped)" in qrscp.first
 
 
