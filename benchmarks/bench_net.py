@@ -33,7 +33,7 @@ import pydicom
 import pytest
 
 from make_ct_series import CORPUS, default_source, make_ct_series
-from net_servers import dcmtk, empty, free_port, make_inbox, wait_for
+from net_servers import dcmtk, empty, free_port, make_inbox, stop_process, wait_for
 
 CHART = "network"
 SERIES = 500
@@ -104,11 +104,7 @@ class Server:
         wait_for(self.port)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process, timeout=10)
 
 
 def _sop_class(paths: list[Path]) -> str:

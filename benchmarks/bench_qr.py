@@ -54,7 +54,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from make_ct_series import CORPUS, default_source, make_ct_series
-from net_servers import empty, executable, free_port, make_inbox, wait_for
+from net_servers import empty, executable, free_port, make_inbox, stop_process, wait_for
 
 CHART = "network"
 PDU = 131072
@@ -326,12 +326,7 @@ class Server:
     version: str = "?"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 class TurbodicomServer(Server):

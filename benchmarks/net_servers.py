@@ -33,6 +33,16 @@ def wait_for(port: int, timeout: float = 20.0, process: subprocess.Popen | None 
     raise TimeoutError(f"no server on port {port}")
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate a server, and kill it when it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def executable(*candidates: str) -> str | None:
     """The first of `candidates` that can be run, or None."""
     for path in candidates:

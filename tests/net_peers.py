@@ -46,6 +46,16 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on port {port}")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> int:
+    """Terminate `proc`, kill it when it has not exited within `timeout` seconds; its exit status."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 @contextlib.contextmanager
 def process(args: list[str], port: int, **kwargs):
     """Run a server process until the block ends."""
@@ -54,12 +64,7 @@ def process(args: list[str], port: int, **kwargs):
         wait_for_port(port)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
 
 
 def dataset_bytes(source: str | Path | bytes) -> bytes:
@@ -101,12 +106,7 @@ class QRSCP:
         self._reader.start()
 
     def stop(self) -> tuple[int, str, str]:
-        self.proc.terminate()
-        try:
-            code = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
+        code = stop_process(self.proc)
         self._reader.join(timeout=5)
         return code, "".join(line + "\n" for line in self.lines), self.proc.stderr.read()
 
@@ -168,9 +168,4 @@ class Orthanc:
         return json.loads(data) if data[:1] in (b"{", b"[") else data
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
