@@ -111,11 +111,12 @@ void request_quick_ack(int fd) {
 #endif
 }
 
-// After a read inside a PDU that returned `n` <= 0: fails when the peer closed (0) or on an
-// error of `call`; waits for more bytes (asking for a quick ACK first) when there are none
-// yet. The caller then reads again.
-void await_more(ssize_t n, int fd, double deadline, const char* call) {
-    if (n == 0) fail(net_errc::closed, 0, "peer closed the connection inside a PDU");
+// After a read that returned `n` <= 0: fails when the peer closed (0, reported as `closed`)
+// or on an error of `call`; waits for more bytes (asking for a quick ACK first) when there
+// are none yet. The caller then reads again.
+void await_more(ssize_t n, int fd, double deadline, const char* call,
+                const char* closed = "peer closed the connection inside a PDU") {
+    if (n == 0) fail(net_errc::closed, 0, closed);
     if (errno == EINTR) return;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
         request_quick_ack(fd);
@@ -441,14 +442,7 @@ void connection::fill_read_buffer(int fd, double deadline, std::size_t most) {
             read_end_ += std::size_t(n);
             return;
         }
-        if (n == 0) fail(net_errc::closed, 0, "peer closed the connection");
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            request_quick_ack(fd);
-            wait_for(fd, POLLIN, deadline);
-            continue;
-        }
-        fail_errno("recv", errno);
+        await_more(n, fd, deadline, "recv", "peer closed the connection");
     }
 }
 
@@ -503,13 +497,11 @@ std::uint8_t connection::receive_into(std::vector<std::uint8_t>& body, double ti
     return header.type;
 }
 
-// The usual P-DATA-TF of a data set received into memory: one PDV, a data set fragment of
-// the message being received. Its payload is read straight to the end of msg.dataset,
-// without passing through the read buffer or a PDU body. Only the 12 header bytes are
-// looked at first (read on their own, so that the payload stays in the socket); anything
-// else (another PDU type, several PDVs, a command fragment, another context, a length
-// over a limit) returns 0 having consumed nothing, and the caller takes the PDU the usual
-// way, which checks and reports it. Returns 1 for a fragment, 2 for the last one.
+// Only the 12 header bytes are looked at (read on their own, so that the payload stays in
+// the socket); anything else than one data set PDV of the message (another PDU type,
+// several PDVs, a command fragment, another context, a length over a limit) gives nullopt
+// having consumed nothing, and the caller takes the PDU the usual way, which checks and
+// reports it.
 std::optional<connection::dataset_pdv> connection::next_dataset_pdv(const message& msg, const bool allowed[256],
                                                                      double deadline, int fd) {
     if (rx_broken_) return std::nullopt;
@@ -538,7 +530,8 @@ std::optional<connection::dataset_pdv> connection::next_dataset_pdv(const messag
 
 // A data set PDV (see next_dataset_pdv) moved from the socket to the data set's file with
 // splice(2) through a pipe: the kernel hands the socket's pages to the file without a copy
-// into this process. Returns as receive_pdv_in_place.
+// into this process. Returns as receive_pdv_in_place. Where splice is refused, the bytes go
+// through the read buffer, which is empty while the payload is read.
 int connection::receive_pdv_to_file(message& msg, const bool allowed[256], double timeout, int fd, int file,
                                     const std::string& path) {
     const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
@@ -555,13 +548,12 @@ int connection::receive_pdv_to_file(message& msg, const bool allowed[256], doubl
     if (filled) write_all(file, read_buffer_.data() + read_pos_, filled, path);
     read_pos_ += filled;
     if (read_pos_ == read_end_) read_pos_ = read_end_ = 0;
-    if (file_buffer_.size() < file_chunk) file_buffer_.resize(file_chunk);
     while (filled < size) {
         ssize_t n;
         if (no_splice_) {  // the rest of this PDU the usual way
-            n = ::recv(fd, file_buffer_.data(), std::min(size - filled, file_buffer_.size()), 0);
+            n = ::recv(fd, read_buffer_.data(), std::min(size - filled, read_buffer_.size()), 0);
             if (n > 0) {
-                write_all(file, file_buffer_.data(), std::size_t(n), path);
+                write_all(file, read_buffer_.data(), std::size_t(n), path);
                 filled += std::size_t(n);
                 continue;
             }
@@ -598,20 +590,23 @@ void connection::move_pipe_to_file(std::size_t n, int file, const std::string& p
             fail(net_errc::io, 0, errno_text(("writing " + path).c_str(), m < 0 ? errno : EIO));
         }
         no_splice_ = true;
-        const ssize_t r = ::read(pipe_[0], file_buffer_.data(), std::min(n, file_buffer_.size()));
+        const ssize_t r = ::read(pipe_[0], read_buffer_.data(), std::min(n, read_buffer_.size()));
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) fail(net_errc::io, 0, errno_text("reading the splice pipe", r < 0 ? errno : EIO));
-        write_all(file, file_buffer_.data(), std::size_t(r), path);
+        write_all(file, read_buffer_.data(), std::size_t(r), path);
         n -= std::size_t(r);
     }
 }
 
+// The usual P-DATA-TF of a data set received into memory: one PDV (see next_dataset_pdv),
+// whose payload is read straight to the end of msg.dataset, without passing through the
+// read buffer or a PDU body. Returns 0 when the PDU is not such (nothing consumed), 1 for a
+// fragment, 2 for the last one.
 int connection::receive_pdv_in_place(message& msg, const bool allowed[256], double timeout, int fd) {
     const double deadline = deadline_after(timeout > 0 ? timeout : options_.network_timeout);
     const std::optional<dataset_pdv> pdv = next_dataset_pdv(msg, allowed, deadline, fd);
     if (!pdv) return 0;
     const std::size_t size = pdv->size;
-    const std::uint8_t control = pdv->last ? 0x02 : 0x00;
 
     read_pos_ += p_data_overhead;
     rx_broken_ = true;  // until the payload is complete
@@ -648,7 +643,7 @@ int connection::receive_pdv_in_place(message& msg, const bool allowed[256], doub
     }
     rx_broken_ = false;
     msg.dataset_size += size;
-    return (control & 0x02) != 0 ? 2 : 1;
+    return pdv->last ? 2 : 1;
 }
 
 received_pdu connection::receive(double timeout) {
