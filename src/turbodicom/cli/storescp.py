@@ -15,11 +15,11 @@ file in the output folder, then flushed to disk (fsync), renamed to
 earlier with the same UID), and the folder is synced; only then does the
 C-STORE response say Success (0x0000). In the flat layout the network layer's
 C++ code takes these steps itself (``turbodicom.net.association.StoreFolder``);
-the Python handler sees only the instances it cannot store that way. When anything fails the temporary file is removed and the
-response is 0xA700 (Out of resources) with the reason in its Error Comment, and
-the reason is printed on stderr. A transfer aborted midway never reaches the
-handler (the network layer hands over complete messages only), so it leaves no
-file. Layouts: ``flat`` DIR/<SOP>.dcm; ``study`` DIR/<Study>/<SOP>.dcm;
+the Python handler sees only the instances it cannot store that way. When
+anything fails the temporary file is removed and the response is 0xA700 (Out
+of resources) with the reason in its Error Comment, and the reason is printed
+on stderr. A transfer aborted midway never reaches the handler (the network
+layer hands over complete messages only), so it leaves no file. Layouts: ``flat`` DIR/<SOP>.dcm; ``study`` DIR/<Study>/<SOP>.dcm;
 ``series`` DIR/<Study>/<Series>/<SOP>.dcm (an absent UID: ``unknown``; UIDs
 are used as names only when made of digits and dots).
 

@@ -590,9 +590,7 @@ class Association(QueryRetrieveMixin):
                 self._send(context.context_id, response)
                 return
             if dataset is None and path is not None:  # a streamed identifier: read it back
-                with open(path, "rb") as f:
-                    f.seek(offset)
-                    dataset = f.read()
+                dataset = evt.streamed_dataset(path, offset)
             self._serve_query(request, context, None if dataset is None else bytes(dataset))
             return
         elif request.CommandField == C_CANCEL_RQ:
@@ -708,9 +706,7 @@ class Association(QueryRetrieveMixin):
                 message.dataset_path, message.dataset_offset = path, offset
             else:  # a response's identifier: read back
                 try:
-                    with open(path, "rb") as f:
-                        f.seek(offset)
-                        message.dataset = f.read()
+                    message.dataset = evt.streamed_dataset(path, offset)
                 finally:
                     os.unlink(path)
         return message

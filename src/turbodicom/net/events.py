@@ -152,9 +152,7 @@ class Event:
             return raw
         path = self.dataset_path
         if path is not None:
-            with open(path, "rb") as f:
-                f.seek(getattr(self, "_dataset_offset", 0))
-                return f.read()
+            return streamed_dataset(path, getattr(self, "_dataset_offset", 0))
         raise AttributeError(f"{self.event.name} has no data set")
 
     def _decode(self, raw: bytes) -> Dataset:
@@ -193,6 +191,14 @@ class Event:
         return part10_header(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID,
                              self.context.transfer_syntax[0], IMPLEMENTATION_CLASS_UID,
                              IMPLEMENTATION_VERSION_NAME) + raw
+
+
+def streamed_dataset(path: str, offset: int) -> bytes:
+    """The data set bytes of a file that a received data set was streamed to: what follows
+    `offset` (its File Meta Information, when the file has some)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read()
 
 
 def trigger(handlers: Handlers, assoc: Any, event: Any, **attributes: Any) -> Any:
